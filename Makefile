@@ -1,0 +1,35 @@
+# digitpad: `make run` serves the app, `make test` runs every check. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint train evaluate clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+lint: install
+	$(PY) -m ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+train: install
+	$(PY) -m model.train --preset classic
+	$(PY) -m model.train --preset default
+
+evaluate: install
+	$(PY) -m model.evaluate model/weights/classic.npz model/weights/default.npz
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,135 @@
+"""Data augmentation, vectorised over a batch of images.
+
+Each call draws fresh random distortions for every image of a ``(n, 28, 28)``
+float batch and returns a new ``(n, 28, 28)`` batch:
+
+- stroke thickening / thinning: a blend towards a grey-scale dilation or erosion;
+- a random affine map (rotation, scale, shear, shift) and an elastic
+  distortion (Simard et al. 2003), combined into *one* sampling grid so each
+  image is resampled once, with bilinear interpolation.
+
+There is no per-image Python loop: the per-image parameters are arrays of
+length n and the resampling is one gather over the whole batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+Array = np.ndarray
+SIDE = 28
+CENTRE = (SIDE - 1) / 2
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Ranges of the random distortions; every image draws uniformly within them."""
+
+    rotation: float = 12.0  # degrees, ±
+    scale: float = 0.12  # relative, ±
+    shear: float = 0.15  # x shifts by shear·y, ±
+    shift: float = 2.5  # pixels, ±
+    elastic_alpha: float = 1.2  # pixels: RMS displacement of the elastic field
+    elastic_sigma: float = 4.0  # pixels: smoothness of the elastic field
+    thickness: float = 0.5  # probability of changing stroke width
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def augment(images: Array, rng: np.random.Generator, aug: Augmentation) -> Array:
+    """Distort a batch: images (n, 28, 28) float32 in [0, 1] → (n, 28, 28) float32."""
+    images = change_thickness(images, rng, aug.thickness)
+    return resample(images, sampling_grid(len(images), rng, aug))
+
+
+def change_thickness(images: Array, rng: np.random.Generator, probability: float) -> Array:
+    """Blend each chosen image towards its dilation (thicker) or erosion (thinner).
+
+    t ∈ [-0.5, 1] per image: t > 0 thickens by t of a one-pixel dilation, t < 0
+    thins by |t| of an erosion (at most half, or thin digits would vanish).
+    """
+    n = len(images)
+    t = rng.uniform(-0.5, 1.0, n).astype(np.float32) * (rng.random(n) < probability)
+    if not t.any():
+        return images
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))
+    # The four neighbours plus the pixel itself (a "+"-shaped structuring element).
+    shifted = np.stack([
+        padded[:, 1:-1, 1:-1], padded[:, :-2, 1:-1], padded[:, 2:, 1:-1], padded[:, 1:-1, :-2], padded[:, 1:-1, 2:]
+    ])
+    dilated, eroded = shifted.max(axis=0), shifted.min(axis=0)
+    thicker = np.maximum(t, 0)[:, None, None]
+    thinner = np.maximum(-t, 0)[:, None, None]
+    return images + thicker * (dilated - images) + thinner * (eroded - images)
+
+
+def sampling_grid(n: int, rng: np.random.Generator, aug: Augmentation) -> Array:
+    """Where each output pixel reads from: (n, 28, 28, 2) source (row, col) coordinates.
+
+    The output pixel at p (relative to the centre) reads the source at
+    M p + c - shift + d(p), where M = rotation·shear·scale and d is the elastic field.
+    """
+    angle = np.deg2rad(rng.uniform(-aug.rotation, aug.rotation, n))
+    scale = 1.0 / rng.uniform(1 - aug.scale, 1 + aug.scale, n)  # inverse map: read from a scaled source
+    shear = rng.uniform(-aug.shear, aug.shear, n)
+    cos, sin = np.cos(angle) * scale, np.sin(angle) * scale
+    shift_y, shift_x = rng.uniform(-aug.shift, aug.shift, (2, n))
+
+    def per_image(v: Array) -> Array:  # (n,) → (n, 1, 1), to broadcast against the (28, 28) grid
+        return v.astype(np.float32)[:, None, None]
+
+    # M = scale · [[cos, -sin], [sin + shear·cos, cos - shear·sin]] acts on (row, col) = (y, x):
+    # a rotation, then a shear x += shear·y.
+    rows, cols = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) - CENTRE
+    coords = np.empty((n, SIDE, SIDE, 2), dtype=np.float32)
+    coords[..., 0] = per_image(cos) * rows - per_image(sin) * cols + per_image(CENTRE - shift_y)
+    coords[..., 1] = per_image(sin + shear * cos) * rows + per_image(cos - shear * sin) * cols + per_image(
+        CENTRE - shift_x
+    )
+    if aug.elastic_alpha > 0:
+        coords += elastic_field(n, rng, aug.elastic_alpha, aug.elastic_sigma)
+    return coords
+
+
+def elastic_field(n: int, rng: np.random.Generator, alpha: float, sigma: float) -> Array:
+    """Smooth random displacements (n, 28, 28, 2): uniform noise blurred by a Gaussian.
+
+    The blur is separable, so it is two matrix products with a (28, 28) Gaussian
+    matrix G: field ← G · noise · Gᵀ, batched over images and both axes.
+    """
+    idx = np.arange(SIDE)
+    g = np.exp(-((idx[:, None] - idx[None, :]) ** 2) / (2 * sigma**2))
+    g /= g.sum(axis=1, keepdims=True)
+    g = g.astype(np.float32)
+    noise = rng.uniform(-1, 1, (n * 2 * SIDE, SIDE)).astype(np.float32)
+    # Blur along columns, then (after swapping the two image axes) along rows: one big product each.
+    field = (noise @ g.T).reshape(n * 2, SIDE, SIDE).transpose(0, 2, 1).reshape(-1, SIDE) @ g.T
+    field = field.reshape(n, 2, SIDE, SIDE)  # transposed images; the field is random, so it does not matter
+    # Normalise so alpha is the field's typical (RMS) displacement whatever sigma is.
+    field *= alpha / (np.sqrt(np.mean(field**2, axis=(2, 3), keepdims=True)) + 1e-12)
+    return field.transpose(0, 2, 3, 1)
+
+
+def resample(images: Array, coords: Array) -> Array:
+    """Bilinear sampling: out[k, i, j] = images[k] at coords[k, i, j]; outside is 0 (background)."""
+    n = len(images)
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1))).reshape(n, -1)  # a zero border to read outside from
+    width = SIDE + 2
+    # +1 for the border; clip so that far-outside points read border zeros.
+    y = np.clip(coords[..., 0] + 1, 0, width - 1.001)
+    x = np.clip(coords[..., 1] + 1, 0, width - 1.001)
+    y0, x0 = np.floor(y).astype(np.int32), np.floor(x).astype(np.int32)
+    fy, fx = y - y0, x - x0
+    # Index into the flattened batch: image k starts at k·width².
+    base = (y0 * width + x0).reshape(n, -1) + (np.arange(n, dtype=np.int32) * width * width)[:, None]
+    flat = padded.ravel()
+
+    def at(offset: int) -> Array:
+        return flat[base + offset].reshape(n, SIDE, SIDE)
+
+    top = at(0) * (1 - fx) + at(1) * fx
+    bottom = at(width) * (1 - fx) + at(width + 1) * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)
