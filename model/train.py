@@ -17,7 +17,7 @@ import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +131,8 @@ def train(
                     bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2g}")  # type: ignore[union-attr]
             if not all(np.isfinite(p).all() for p in params):
                 raise FloatingPointError(f"epoch {epoch}: the weights diverged (NaN/inf); lower the learning rate")
-            record = {"epoch": epoch, "loss": round(loss_sum / n, 6), "seconds": round(time.perf_counter() - started, 2)}
+            seconds = round(time.perf_counter() - started, 2)
+            record = {"epoch": epoch, "loss": round(loss_sum / n, 6), "seconds": seconds}
             if x_val is not None and labels_val is not None and len(x_val):
                 record["val_accuracy"] = round(evaluate(network, x_val, labels_val).accuracy, 5)
             history.append(record)
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_digit_accuracy": test.per_digit,
         "confusion_matrix": test.confusion,
         "data_sha256": data.sha256(),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     save(output, network, metadata)
     state = "interrupted; saved the last completed epoch" if interrupted else "done"

@@ -66,6 +66,7 @@ def save(path: str | Path, network: Network, metadata: dict[str, Any]) -> None:
             np.savez_compressed(out, **arrays)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the file is meant to be readable, e.g. in a container
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

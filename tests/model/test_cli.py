@@ -1,0 +1,86 @@
+"""The train and evaluate command lines, on a tiny fake MNIST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model import evaluate, train
+from model.weights import load
+from tests.model.test_mnist import write_dataset
+
+
+@pytest.fixture
+def fake_mnist(tmp_path: Path) -> Path:
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_dataset(folder, n_train=60, n_test=20)
+    return folder
+
+
+def test_train_writes_a_loadable_model(fake_mnist: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "w.npz"
+    args = ["--preset", "classic", "--epochs", "2", "--holdout", "10", "--data-dir", str(fake_mnist),
+            "--output", str(out), "--no-progress", "--sizes", "784,8,10", "--name", "tiny"]
+    assert train.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "epoch   2: loss" in printed and "held-out accuracy" in printed and "test accuracy" in printed
+    model = load(out)
+    meta = model.metadata
+    assert meta["name"] == "tiny" and meta["sizes"] == [784, 8, 10]
+    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+    assert len(meta["confusion_matrix"]) == 10 and sum(map(sum, meta["confusion_matrix"])) == 20
+    assert meta["training"]["optimizer"] == "momentum" and len(meta["data_sha256"]) == 64
+    assert meta["created_at"] and meta["interrupted"] is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--sizes", "784,0,10"], "positive layer sizes"),
+        (["--lr", "-1"], "must be positive"),
+        (["--cost", "cross_entropy", "--output-activation", "relu"], "sigmoid or softmax"),
+    ],
+)
+def test_train_rejects_bad_settings_readably(fake_mnist: Path, extra: list[str], message: str,
+                                             capsys: pytest.CaptureFixture) -> None:
+    assert train.main(["--data-dir", str(fake_mnist), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_train_with_missing_data_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train.main(["--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --data-dir=") and "missing" in err and "Traceback" not in err
+
+
+def test_evaluate_prints_accuracy_and_confusion(fake_mnist: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "w.npz"
+    train.main(["--preset", "classic", "--epochs", "1", "--holdout", "0", "--data-dir", str(fake_mnist),
+                "--output", str(out), "--no-progress"])
+    capsys.readouterr()
+    assert evaluate.main([str(out), "--data-dir", str(fake_mnist)]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed and "per digit" in printed and "confusion matrix" in printed
+
+
+def test_evaluate_names_a_corrupt_file(fake_mnist: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"garbage")
+    assert evaluate.main([str(bad), "--data-dir", str(fake_mnist)]) == 1
+    assert "bad.npz" in capsys.readouterr().err
+
+
+def test_committed_weights_meet_their_targets(mnist_dir: Path) -> None:
+    """The weights in the repository are the ones the README reports."""
+    from model import mnist
+
+    data = mnist.load(mnist_dir)
+    x = mnist.as_vectors(data.test_images)
+    root = Path(__file__).resolve().parents[2] / "model" / "weights"
+    for name, target in (("classic", 0.95), ("default", 0.992)):
+        model = load(root / f"{name}.npz")
+        accuracy = evaluate.evaluate(model.network, x, data.test_labels).accuracy
+        assert accuracy >= target, f"{name}: {accuracy:.4f} < {target}"
+        assert accuracy == pytest.approx(model.metadata["test_accuracy"], abs=1e-4)

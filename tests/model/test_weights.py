@@ -1,0 +1,121 @@
+"""The weights file: round trip, clear errors for bad files, atomic saves."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import weights
+from model.network import Network
+from model.weights import WeightsError, load, save
+
+
+def small_network() -> Network:
+    return Network([784, 8, 10], ["relu", "softmax"], "cross_entropy", init="he", seed=5)
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    net = small_network()
+    path = tmp_path / "m.npz"
+    save(path, net, {"name": "tiny", "history": [{"epoch": 1, "loss": 0.5}]})
+    model = load(path)
+    assert model.name == "tiny"
+    assert model.metadata["sizes"] == [784, 8, 10] and model.metadata["parameters"] == net.parameter_count
+    assert model.metadata["format_version"] == weights.FORMAT_VERSION
+    x = np.random.default_rng(0).random((4, 784)).astype(np.float32)
+    assert np.array_equal(model.network.feedforward(x), net.feedforward(x))
+
+
+def test_file_has_no_pickled_objects(tmp_path: Path) -> None:
+    save(tmp_path / "m.npz", small_network(), {"name": "tiny"})
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
+        assert all(npz[key].dtype != object for key in npz.files)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match=r"nope\.npz: no such file"):
+        load(tmp_path / "nope.npz")
+
+
+def test_truncated_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    save(path, small_network(), {"name": "tiny"})
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(WeightsError, match=r"m\.npz: not a readable weights file"):
+        load(path)
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"this is not a zip archive" * 10)
+    with pytest.raises(WeightsError, match=r"m\.npz"):
+        load(path)
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    np.savez(path, **arrays)
+
+
+def meta(**overrides: object) -> np.ndarray:
+    base = {"name": "x", "format_version": 1, "sizes": [784, 8, 10], "activations": ["relu", "softmax"],
+            "cost": "cross_entropy"}
+    return np.array(json.dumps({**base, **overrides}))
+
+
+def good_arrays() -> dict[str, np.ndarray]:
+    net = small_network()
+    return {"W1": net.weights[0], "b1": net.biases[0], "W2": net.weights[1], "b2": net.biases[1]}
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"metadata": meta(), **{**good_arrays(), "W2": np.zeros((10, 9), np.float32)}}, "do not match sizes"),
+        ({"metadata": meta(), **{k: v for k, v in good_arrays().items() if k != "b2"}}, "missing W2 or b2"),
+        ({**good_arrays()}, "no metadata"),
+        ({"metadata": np.array("{not json"), **good_arrays()}, "Expecting property name"),
+        ({"metadata": meta(format_version=99), **good_arrays()}, "format version 99"),
+        ({"metadata": meta(activations=["relu", "swish"]), **good_arrays()}, "output activation"),
+        ({"metadata": meta(), **{**good_arrays(), "b1": np.full(8, np.nan, np.float32)}}, "NaN"),
+        ({"metadata": meta(), **good_arrays(), "extra": np.zeros(3)}, "unexpected arrays"),
+    ],
+)
+def test_corrupt_contents_are_named(tmp_path: Path, arrays: dict, message: str) -> None:
+    path = tmp_path / "bad.npz"
+    write_npz(path, **arrays)
+    with pytest.raises(WeightsError, match=message) as err:
+        load(path)
+    assert str(path) in str(err.value)
+
+
+def test_pickled_array_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    np.savez(path, metadata=meta(), **good_arrays(), payload=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(WeightsError, match=r"evil\.npz"):
+        load(path)
+
+
+def test_interrupted_save_leaves_the_old_file_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.npz"
+    save(path, small_network(), {"name": "old"})
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # e.g. Ctrl-C, or the process dying, halfway through writing
+
+    monkeypatch.setattr(weights.np, "savez_compressed", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save(path, Network([784, 4, 10]), {"name": "new"})
+    assert path.read_bytes() == before
+    assert load(path).name == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left behind
+
+
+def test_saved_file_is_a_plain_zip_of_npy(tmp_path: Path) -> None:
+    save(tmp_path / "m.npz", small_network(), {"name": "tiny"})
+    names = zipfile.ZipFile(tmp_path / "m.npz").namelist()
+    assert sorted(names) == ["W1.npy", "W2.npy", "b1.npy", "b2.npy", "metadata.npy"]
