@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint train evaluate clean
+.PHONY: install run test lint train evaluate clean docker-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ train: install
 
 evaluate: install
 	$(PY) -m model.evaluate model/weights/classic.npz model/weights/default.npz
+
+# Builds the Docker image on a local Debian base and runs it for real (needs root or a running engine).
+docker-test:
+	docker/test.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
