@@ -1,0 +1,1 @@
+"""digitpad's web service: a FastAPI app that turns drawings into MNIST vectors for model/'s networks."""

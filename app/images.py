@@ -1,0 +1,92 @@
+"""From what a client sends to a decoded Pillow image, refusing anything unsafe before decoding it.
+
+- ``image_bytes(text)``: a data URL (what ``canvas.toDataURL()`` returns) or bare base64 → bytes.
+- ``open_image(data)``: bytes → a loaded ``PIL.Image`` (first frame only), after checking the
+  format is one we accept and the header's width and height are at most ``MAX_SIDE``. Pillow's
+  ``Image.open`` only reads the header, so an oversized image or a decompression bomb (a tiny
+  PNG claiming 40000×40000 pixels) is refused in microseconds without decoding any pixel.
+
+Every failure raises ``InputError`` (422, or 413 for an image that is too large).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import warnings
+
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import InputError
+
+MAX_SIDE = 4096
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")  # Pillow's JPEG opener also reads phone cameras' MPO files
+MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/bmp", "image/x-ms-bmp", "image/gif"}
+ACCEPTED = "Accepted: PNG, JPEG, WebP, BMP or GIF, at most 4096×4096 pixels."
+
+# Pillow warns above MAX_IMAGE_PIXELS and raises above twice that. No accepted image has more
+# than MAX_SIDE² pixels, so anything Pillow warns about is refused anyway: make it an error.
+Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+_DATA_URL = re.compile(r"^data:(?P<type>[^;,]*)(?P<params>(;[^;,]*)*),(?P<data>.*)$", re.DOTALL | re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def image_bytes(text: str) -> bytes:
+    """Decode the ``image`` field: ``data:image/png;base64,....`` or bare base64 → the file's bytes."""
+    text = text.strip()
+    if not text:
+        raise InputError(f"'image' is an empty string. {ACCEPTED} Send it as a data URL or bare base64.")
+    payload = text
+    if text[:5].lower() == "data:":
+        match = _DATA_URL.match(text)
+        if match is None:
+            raise InputError("'image' starts with 'data:' but is not a data URL (no comma before the data).")
+        media_type = match["type"].strip().lower()
+        if media_type not in MEDIA_TYPES:
+            shown = media_type or "text/plain (the default when none is given)"
+            raise InputError(f"'image' is a data URL of type {shown}, which is not a supported image. {ACCEPTED}")
+        if ";base64" not in match["params"].lower():
+            raise InputError("'image' is a data URL without ';base64'; send the image base64-encoded.")
+        payload = match["data"]
+    payload = _WHITESPACE.sub("", payload)
+    payload += "=" * (-len(payload) % 4)  # tolerate missing padding
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(
+            "'image' is not valid base64 (only A-Z, a-z, 0-9, '+', '/' and '=' padding are allowed). "
+            "Send a data URL such as canvas.toDataURL() returns, or the file's bytes in base64."
+        ) from None
+    if not data:
+        raise InputError(f"'image' decodes to zero bytes. {ACCEPTED}")
+    return data
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Bytes of an image file → a fully loaded Pillow image of its first frame; raise InputError otherwise."""
+    if not data:
+        raise InputError(f"The image file is empty. {ACCEPTED}")
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise InputError(f"The image is too large to decode ({err}). {ACCEPTED}", 413) from None
+    except UnidentifiedImageError:
+        raise InputError(f"The data is not an image Pillow recognises in an accepted format. {ACCEPTED}") from None
+    except Exception as err:  # Pillow's header parsers raise many types on malformed files
+        raise InputError(f"The image header is malformed ({type(err).__name__}: {err}). {ACCEPTED}") from None
+    width, height = image.size
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise InputError(f"The image is {width}×{height} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}.", 413)
+    if width < 1 or height < 1:
+        raise InputError(f"The image is {width}×{height} pixels; it has no pixels to read.")
+    try:
+        image.load()  # the first frame only: GIF, WebP and APNG animations are not read further
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise InputError(f"The image is too large to decode ({err}). {ACCEPTED}", 413) from None
+    except Exception as err:  # truncated data, bad checksums, broken compressed streams …
+        raise InputError(f"The {image.format} image could not be decoded ({err}); is the file complete?") from None
+    return image

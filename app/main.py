@@ -1,0 +1,97 @@
+"""The digitpad web service: ``app.main:app``, served by uvicorn (``make run`` or ``python -m app``).
+
+``create_app(settings)`` assembles it: error handlers (app.errors), routes by resource
+(app.routes.*), middleware (app.middleware) and the lifespan, which loads every model in the
+models folder before the first request. A missing or corrupt weights file stops start-up with a
+message naming it; uvicorn then exits with a non-zero status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import errors
+from app.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from app.registry import StartupError, load_models
+from app.routes import health, models, pages, predict
+from app.settings import Settings
+
+log = logging.getLogger("digitpad")
+
+DESCRIPTION = """
+Draw a digit; a from-scratch NumPy network recognises it.
+
+- `POST /api/predict` takes a drawing as a data URL / base64 image, or as 784 preprocessed pixels.
+- `POST /api/predict/file` takes an uploaded image file, `POST /api/predict/batch` up to 256 drawings.
+- `GET /api/models` describes the networks. Every error is `{"detail": "..."}`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the models before serving; on failure log the reason and re-raise (uvicorn exits non-zero)."""
+    settings: Settings = app.state.settings
+    try:
+        registry = load_models(settings.models_dir, settings.default_model)
+    except StartupError as err:
+        log.error("cannot start: %s", err)
+        raise
+    app.state.registry = registry
+    for loaded in registry.models.values():
+        info = loaded.info
+        log.info(
+            "model %s: layers %s, %s parameters, test accuracy %s",
+            info.name,
+            info.layers,
+            f"{info.parameters:,}",
+            info.test_accuracy,
+        )
+    log.info("default model: %s; body limit %s bytes", registry.default, f"{settings.max_body_bytes:,}")
+    yield
+
+
+def configure_logging(level: str) -> None:
+    """Send the ``digitpad`` logger (one line per request, start-up messages) to stderr.
+
+    Our request log replaces uvicorn's access log, which is quietened so lines are not doubled.
+    """
+    logger = logging.getLogger("digitpad")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; ``settings`` default to the environment (see app.settings)."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    app = FastAPI(title="digitpad", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+    for module in (health, models, predict):
+        app.include_router(module.router)
+    pages.install(app, settings.static_dir)
+    # Added innermost first: the body limit sits closest to the routes, the request log outermost.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,133 @@
+"""Pure-ASGI middleware: request body limit, one log line per request, and response headers.
+
+Pure ASGI (no BaseHTTPMiddleware) so nothing buffers a body: the limit counts bytes as
+``receive()`` hands them to the app, and stops at the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("digitpad")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive()`` once a body passes the limit; FastAPI passes HTTPExceptions through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over the limit of {limit:,} bytes. {_HINT}")
+
+
+_HINT = "Send a smaller image (a 280×280 canvas PNG is a few kilobytes) or raise DIGITPAD_MAX_BODY_BYTES."
+
+
+class BodyLimitMiddleware:
+    """Answer 413 to any request whose body is over ``limit`` bytes, without reading past the limit.
+
+    A declared Content-Length over the limit is refused before the app runs. Otherwise (also for
+    chunked bodies, which declare none) the bytes are counted in ``receive()``, and the first
+    message that crosses the limit raises BodyTooLarge instead of being delivered.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            detail = f"The request body is {int(declared):,} bytes; the limit is {self.limit:,} bytes. {_HINT}"
+            await send_json(send, 413, {"detail": detail}, close=True)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge as err:  # raised where no exception handler caught it
+            if started:
+                raise
+            await send_json(send, 413, {"detail": err.detail}, close=True)
+
+
+class RequestLogMiddleware:
+    """Log one line per request: method, path, status and duration in milliseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            elapsed = (time.perf_counter() - start) * 1000
+            log.info("%s %s %d %.1f ms", scope["method"], scope["path"], status, elapsed)
+
+
+class SecurityHeadersMiddleware:
+    """Add headers every response should carry: no MIME sniffing, no referrer leaks."""
+
+    HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def adding_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, adding_send)
+
+
+async def send_json(send: Send, status: int, content: dict[str, str], close: bool = False) -> None:
+    """Send a complete JSON response; ``close`` asks the client not to reuse the connection
+    (used when the rest of the request body is left unread)."""
+    body = json.dumps(content).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

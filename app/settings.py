@@ -1,0 +1,80 @@
+"""Every setting of the service, read from environment variables in one place.
+
+| variable                   | default               | meaning                                              |
+|----------------------------|-----------------------|------------------------------------------------------|
+| ``DIGITPAD_MODELS_DIR``    | ``<repo>/model/weights`` | folder whose ``*.npz`` files are loaded at start-up |
+| ``DIGITPAD_DEFAULT_MODEL`` | ``default``           | model used when a request names none                 |
+| ``DIGITPAD_MAX_BODY_BYTES``| ``2097152`` (2 MiB)   | request bodies above this are refused with 413       |
+| ``DIGITPAD_HOST``          | ``127.0.0.1``         | address ``python -m app`` listens on                 |
+| ``DIGITPAD_PORT``          | ``8000``              | port ``python -m app`` listens on                    |
+| ``DIGITPAD_LOG_LEVEL``     | ``info``              | debug, info, warning, error or critical              |
+| ``DIGITPAD_CORS_ORIGINS``  | empty (CORS off)      | comma-separated origins allowed to call the API, or ``*`` |
+
+A bad value stops the process with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; ``Settings.from_env()`` reads it from the environment."""
+
+    models_dir: Path = REPO_ROOT / "model" / "weights"
+    default_model: str = "default"
+    max_body_bytes: int = 2 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    cors_origins: tuple[str, ...] = ()
+    static_dir: Path = field(default=REPO_ROOT / "static")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from ``environ`` (``os.environ`` by default); unset variables keep their defaults."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+
+        def get(name: str) -> str | None:
+            value = env.get(f"DIGITPAD_{name}")
+            return value.strip() if value is not None and value.strip() else None
+
+        log_level = (get("LOG_LEVEL") or defaults.log_level).lower()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(f"DIGITPAD_LOG_LEVEL={log_level!r}: choose one of {', '.join(LOG_LEVELS)}")
+        origins = tuple(o.strip() for o in (get("CORS_ORIGINS") or "").split(",") if o.strip())
+        return cls(
+            models_dir=Path(get("MODELS_DIR") or defaults.models_dir).expanduser(),
+            default_model=get("DEFAULT_MODEL") or defaults.default_model,
+            max_body_bytes=_integer(get("MAX_BODY_BYTES"), "DIGITPAD_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
+            host=get("HOST") or defaults.host,
+            port=_integer(get("PORT"), "DIGITPAD_PORT", defaults.port, 0, 65535),
+            log_level=log_level,
+            cors_origins=origins,
+        )
+
+
+def _integer(value: str | None, name: str, default: int, low: int, high: int | None = None) -> int:
+    """Parse an integer setting and check it lies in [low, high]."""
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number") from None
+    if number < low or (high is not None and number > high):
+        upper = f" and at most {high}" if high is not None else ""
+        raise SettingsError(f"{name}={number} must be at least {low}{upper}")
+    return number
