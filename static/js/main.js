@@ -134,6 +134,7 @@ function compareChanged() {
 
 function resetNeuronView() {
   clearImage(ui.neuronWeights);
+  ui.neuronWeights.classList.add("idle");
   ui.neuronCaption.replaceChildren(...ui.neuronHelp.map((node) => node.cloneNode(true)));
 }
 
@@ -144,12 +145,14 @@ async function showNeuron(neuron) {
     const answer = await neuronWeights(model, 1, neuron);
     if (model !== selectedModel()) return;
     drawWeights(ui.neuronWeights, answer.weights);
+    ui.neuronWeights.classList.remove("idle");
     const bias = Number.isFinite(answer.bias) ? ` Bias ${answer.bias.toFixed(2)}.` : "";
     ui.neuronCaption.textContent =
       `Neuron ${neuron} of hidden layer 1 (${model}): its 784 incoming weights. ` +
       `Blue pixels push it up, red ones push it down.${bias}`;
   } catch (err) {
     clearImage(ui.neuronWeights);
+    ui.neuronWeights.classList.add("idle");
     ui.neuronCaption.textContent =
       err.status === 404
         ? "This server doesn't share neuron weights."

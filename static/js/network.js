@@ -7,9 +7,11 @@ import { clearImage, drawInput } from "./images.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SHOWN = 16;
-const WIDTH = 560;
+const WIDE = 560; // the drawing's width in its own units; narrow boxes get a narrower, taller-scaled one
+const NARROW = 400;
+const NARROW_BELOW = 520; // css px of the view's box
 const HEIGHT = 400;
-const TOP = 44; // room for the column titles
+const TOP = 62; // room for the column titles
 const BOTTOM = 12;
 const RADIUS = 8.5;
 const BOUNDED = new Set(["sigmoid", "softmax"]); // activations already in [0, 1]
@@ -56,10 +58,12 @@ export class NetworkView {
     inputBox.className = "network-input-box";
     const inputTitle = document.createElement("span");
     inputTitle.className = "network-input-title";
-    inputTitle.textContent = "input · 784";
+    inputTitle.textContent = "input";
     inputBox.append(inputTitle, this.input);
+    this.width = container.clientWidth && container.clientWidth < NARROW_BELOW ? NARROW : WIDE;
+    this.last = null; // the answer on show, to redraw it after a change of layout
     this.svg = el("svg", {
-      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      viewBox: `0 0 ${this.width} ${HEIGHT}`,
       class: "network-svg",
       role: "group",
       "aria-label": "Hidden layers and outputs",
@@ -67,6 +71,19 @@ export class NetworkView {
     container.append(inputBox, this.svg);
     clearImage(this.input);
     this.setModel({ name: "default", layers: [784, SHOWN, SHOWN, 10], activations: [] });
+    new ResizeObserver(() => this.#fit()).observe(container);
+  }
+
+  /** Switch between the wide and the narrow drawing as the view's box changes size. */
+  #fit() {
+    const width = this.container.clientWidth < NARROW_BELOW ? NARROW : WIDE;
+    if (width === this.width || !this.container.clientWidth) return;
+    this.width = width;
+    this.svg.setAttribute("viewBox", `0 0 ${width} ${HEIGHT}`);
+    const { last, selected } = this;
+    this.setModel(this.card);
+    this.selected = selected;
+    if (last) this.show(...last);
   }
 
   /** Lay out the columns for a model card ({name, layers, activations}). */
@@ -75,7 +92,8 @@ export class NetworkView {
     this.selected = null;
     const sizes = card.layers.slice(1); // hidden layers then outputs
     this.svg.replaceChildren();
-    const xs = sizes.map((_, i) => 70 + (i * (WIDTH - 140)) / Math.max(1, sizes.length - 1));
+    const narrow = this.width === NARROW;
+    const xs = sizes.map((_, i) => 70 + (i * (this.width - 140)) / Math.max(1, sizes.length - 1));
     const edgeGroup = el("g", { class: "edges" }, this.svg);
     const nodeGroup = el("g", { class: "nodes" }, this.svg);
     this.columns = sizes.map((size, l) => {
@@ -84,10 +102,11 @@ export class NetworkView {
       const x = xs[l];
       const step = (HEIGHT - TOP - BOTTOM) / count;
       const ys = Array.from({ length: count }, (_, i) => TOP + step * (i + 0.5));
-      const title = el("text", { x, y: 16, class: "col-title", "text-anchor": "middle" }, this.svg);
+      const title = el("text", { x, y: 20, class: "col-title", "text-anchor": "middle" }, this.svg);
       title.textContent = isOutput ? "output" : `hidden ${l + 1}`;
-      const sub = el("text", { x, y: 32, class: "col-sub", "text-anchor": "middle" }, this.svg);
-      sub.textContent = size > SHOWN ? `${SHOWN} most active of ${size}` : `${size} neurons`;
+      const sub = el("text", { x, y: 44, class: "col-sub", "text-anchor": "middle" }, this.svg);
+      if (size <= SHOWN) sub.textContent = `${size} neurons`;
+      else sub.textContent = narrow ? `top ${SHOWN} of ${size}` : `${SHOWN} most active of ${size}`;
       const nodes = ys.map((y, i) => {
         const first = l === 0;
         const g = el("g", { class: first ? "neuron selectable" : "neuron" }, nodeGroup);
@@ -133,6 +152,7 @@ export class NetworkView {
 
   /** Show one answer: input (784), hidden (one array per hidden layer, may be missing), outputs (10). */
   show(input, hidden, outputs) {
+    this.last = [input, hidden, outputs];
     drawInput(this.input, input);
     const layers = [...(hidden || []), outputs];
     if (layers.length !== this.columns.length) {
@@ -146,6 +166,7 @@ export class NetworkView {
   }
 
   reset() {
+    this.last = null;
     clearImage(this.input);
     this.columns.forEach((col) => this.#light(col, null));
     this.#lightEdges();

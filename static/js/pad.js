@@ -32,6 +32,7 @@ export class Pad {
     canvas.addEventListener("contextmenu", (e) => e.preventDefault());
 
     new ResizeObserver(() => this.#resize()).observe(canvas);
+    this.#watchPixelRatio();
     this.#resize();
   }
 
@@ -112,6 +113,19 @@ export class Pad {
       this.canvas.height = height;
       this.#render();
     }
+  }
+
+  /** Re-render when the window moves to a screen of another pixel density (no resize event for that). */
+  #watchPixelRatio() {
+    const query = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+    query.addEventListener(
+      "change",
+      () => {
+        this.#resize();
+        this.#watchPixelRatio();
+      },
+      { once: true },
+    );
   }
 
   #render() {

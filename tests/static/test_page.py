@@ -242,6 +242,39 @@ def test_network_view_changes_as_you_draw(desktop):
     assert prediction(page) == "0"
 
 
+def test_live_recognition_sends_one_request_at_a_time(desktop):
+    """While drawing: answers arrive live, never two requests at once, and the last one sent is the final drawing."""
+    page = desktop
+    page.evaluate(
+        """() => {
+            const fetch = window.fetch;
+            window.stats = { inFlight: 0, max: 0, count: 0, last: null };
+            window.fetch = async (url, options) => {
+                if (!String(url).includes("/api/predict")) return fetch(url, options);
+                stats.count++; stats.inFlight++; stats.max = Math.max(stats.max, stats.inFlight);
+                stats.last = JSON.parse(options.body).image;
+                try { await new Promise((r) => setTimeout(r, 100)); return await fetch(url, options); }
+                finally { stats.inFlight--; }
+            };
+        }"""
+    )
+    box = pad_box(page)
+    pts = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in densify(ZERO[0], 0.01)]
+    page.mouse.move(*pts[0])
+    page.mouse.down()
+    for x, y in pts[1:]:
+        page.mouse.move(x, y)
+    answered_while_drawing = prediction(page) != ""
+    page.mouse.up()
+    wait_idle(page)
+    stats = page.evaluate("() => ({ ...stats, final: document.querySelector('[data-testid=pad]').toDataURL() })")
+    assert stats["max"] == 1, stats["max"]
+    assert 2 <= stats["count"] <= len(pts) / 2, (stats["count"], len(pts))  # the moves were coalesced
+    assert answered_while_drawing
+    assert stats["last"] == stats["final"]
+    assert prediction(page) == "0"
+
+
 def test_first_layer_neuron_shows_its_weights(desktop):
     page = desktop
     select_model(page, "classic")
