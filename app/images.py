@@ -75,7 +75,7 @@ def open_image(data: bytes) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise InputError(f"The image is too large to decode ({err}). {ACCEPTED}", 413) from None
     except UnidentifiedImageError:
-        raise InputError(f"The data is not an image Pillow recognises in an accepted format. {ACCEPTED}") from None
+        raise InputError(f"The data is not an image in an accepted format. {ACCEPTED}") from None
     except Exception as err:  # Pillow's header parsers raise many types on malformed files
         raise InputError(f"The image header is malformed ({type(err).__name__}: {err}). {ACCEPTED}") from None
     width, height = image.size

@@ -14,6 +14,15 @@ _TINY_PNG = (  # a 28×28 "7"
     "R536w9w5c1k8ia6tbqwvYSY5Q8ZUJSGshJCynpICM9JGSA9zJCwYe/bVcbDTk2PeiEAAAAAElFTkSuQmCC"
 )
 _EXAMPLE_ACTIVATIONS = [0.0001, 0.0002, 0.0011, 0.0042, 0.0001, 0.0003, 0.0, 0.9812, 0.0004, 0.0124]
+_EXAMPLE_ANSWER = {  # shortened: `input` has 784 values
+    "model": "default",
+    "digit": 7,
+    "activations": _EXAMPLE_ACTIVATIONS,
+    "confidence": 0.9812,
+    "empty": False,
+    "input": [0.0, 0.0, 0.3412, 0.9961, 0.5176],
+}
+_EXAMPLE_EMPTY = {**_EXAMPLE_ANSWER, "digit": None, "confidence": None, "empty": True, "input": [0.0, 0.0, 0.0]}
 
 Pixel = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -95,7 +104,7 @@ class NeuronWeights(BaseModel):
                     "layer": 1,
                     "neuron": 3,
                     "shape": [28, 28],
-                    "weights": [0.0123, -0.0456, "… 784 values …"],
+                    "weights": [0.0123, -0.0456, 0.0789],  # shortened: 784 values for layer 1
                     "bias": -0.31,
                 }
             ]
@@ -144,24 +153,13 @@ class PredictResponse(BaseModel):
         default=None, description="Only with `explain`: the activations of each hidden layer, first to last."
     )
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "model": "default",
-                    "digit": 7,
-                    "activations": _EXAMPLE_ACTIVATIONS,
-                    "confidence": 0.9812,
-                    "empty": False,
-                    "input": [0.0, 0.0, 0.3412, "… 784 values …"],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE_ANSWER, _EXAMPLE_EMPTY]})
 
 
 class BatchResponse(BaseModel):
     results: list[PredictResponse] = Field(description="One answer per item, in order.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [_EXAMPLE_ANSWER, _EXAMPLE_EMPTY]}]})
 
 
 # ---- request examples for /docs --------------------------------------------------------------

@@ -19,7 +19,7 @@ def list_models(registry: RegistryDep) -> list[ModelInfo]:
     return [loaded.info for loaded in registry.models.values()]
 
 
-@router.get("/{name}", response_model=ModelInfo, responses=error_responses(404), summary="One model")
+@router.get("/{name}", response_model=ModelInfo, responses=error_responses(404, 422), summary="One model")
 def get_model(name: str, registry: RegistryDep) -> ModelInfo:
     """The model called `name`, as in the list."""
     return registry.get(name).info
@@ -28,7 +28,7 @@ def get_model(name: str, registry: RegistryDep) -> ModelInfo:
 @router.get(
     "/{name}/weights/{layer}/{neuron}",
     response_model=NeuronWeights,
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
     summary="A neuron's incoming weights",
 )
 def get_neuron_weights(name: str, layer: int, neuron: int, registry: RegistryDep) -> NeuronWeights:

@@ -1,0 +1,112 @@
+"""Odd but valid images are all accepted, in every format and mode; and the image field's decoding."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from app.errors import InputError
+from app.images import image_bytes, open_image
+from tests.app.helpers import data_url, draw, encode
+
+
+def seven(mode: str = "L", **kw: object) -> Image.Image:
+    return draw(**kw).convert(mode)
+
+
+def transparent_canvas() -> Image.Image:
+    return draw(ink=(0, 0, 0, 255), paper=(0, 0, 0, 0), mode="RGBA")
+
+
+def palette_with_transparency() -> Image.Image:
+    image = draw(ink=1, paper=0, mode="P")
+    image.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    image.info["transparency"] = 0
+    return image
+
+
+ODD_IMAGES: dict[str, tuple[Callable[[], Image.Image], str, dict]] = {
+    "1x1": (lambda: Image.new("L", (1, 1), 0), "PNG", {}),
+    "1x3000": (lambda: Image.new("L", (1, 3000), 255), "PNG", {}),
+    "3000x1-with-ink": (
+        lambda: draw(strokes=[[(0, 50), (100, 50)]], size=(3000, 1), box=(100, 0, 2900, 1), width=1),
+        "PNG",
+        {},
+    ),
+    "cmyk-jpeg": (lambda: seven("CMYK"), "JPEG", {"quality": 90}),
+    "grey-jpeg": (lambda: seven("L"), "JPEG", {}),
+    "rgb-jpeg": (lambda: draw(ink=(200, 20, 20), paper=(255, 255, 255), mode="RGB"), "JPEG", {}),
+    "16-bit-png": (lambda: Image.fromarray(np.asarray(draw()).astype(np.uint16) * 257), "PNG", {}),
+    "palette-png": (lambda: seven("P"), "PNG", {}),
+    "palette-png-transparent": (palette_with_transparency, "PNG", {}),
+    "bilevel-png": (lambda: seven("1"), "PNG", {}),
+    "la-png": (lambda: seven("LA"), "PNG", {}),
+    "rgba-transparent-png": (transparent_canvas, "PNG", {}),
+    "gif": (lambda: seven("P"), "GIF", {}),
+    "webp": (lambda: seven("RGB"), "WEBP", {"quality": 90}),
+    "webp-lossless-rgba": (transparent_canvas, "WEBP", {"lossless": True}),
+    "bmp": (lambda: seven("RGB"), "BMP", {}),
+    "bmp-bilevel": (lambda: seven("1"), "BMP", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_IMAGES))
+def test_odd_but_valid_images(client: TestClient, name: str) -> None:
+    make, fmt, options = ODD_IMAGES[name]
+    data = encode(make(), fmt, **options)
+    for response in (
+        client.post("/api/predict", json={"image": data_url(data, f"image/{fmt.lower()}")}),
+        client.post("/api/predict", json={"image": base64.b64encode(data).decode()}),
+        client.post("/api/predict/file", files={"file": (f"x.{fmt.lower()}", data)}),
+    ):
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["input"]) == 784 and len(body["activations"]) == 10
+        if name not in ("1x1", "1x3000"):  # those two have no ink
+            assert body["empty"] is False and body["digit"] in range(10), name
+
+
+@pytest.mark.parametrize("name", ["cmyk-jpeg", "16-bit-png", "palette-png-transparent", "la-png", "webp", "bmp"])
+def test_formats_see_the_same_digit(client: TestClient, name: str) -> None:
+    make, fmt, options = ODD_IMAGES[name]
+    reference = np.array(client.post("/api/predict/file", files={"file": encode(seven())}).json()["input"])
+    seen = np.array(client.post("/api/predict/file", files={"file": encode(make(), fmt, **options)}).json()["input"])
+    assert np.corrcoef(reference, seen)[0, 1] > 0.95
+
+
+def test_decoded_modes() -> None:
+    assert open_image(encode(seven("CMYK"), "JPEG")).mode == "CMYK"
+    assert open_image(encode(ODD_IMAGES["16-bit-png"][0]())).mode.startswith("I")
+
+
+def test_data_url_forms() -> None:
+    png = encode(seven())
+    b64 = base64.b64encode(png).decode()
+    assert image_bytes(f"data:image/png;base64,{b64}") == png
+    assert image_bytes(f"DATA:IMAGE/PNG;BASE64,{b64}") == png
+    assert image_bytes(f"data:image/jpeg;charset=x;base64,{b64}") == png  # the declared type may be a sibling
+    assert image_bytes(b64) == png
+    assert image_bytes(b64.rstrip("=")) == png  # missing padding is tolerated
+    wrapped = "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))  # MIME-style line breaks
+    assert image_bytes(f"  {wrapped}\n") == png
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "data:text/html;base64,PGI+", "data:image/svg+xml,<svg/>", "data:application/octet-stream;base64,AAAA", "€€€"],
+)
+def test_image_field_rejections(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        image_bytes(text)
+    assert caught.value.status_code == 422 and caught.value.detail
+
+
+def test_truncated_gif_and_jpeg() -> None:
+    for data in (encode(seven("P"), "GIF"), encode(seven(), "JPEG")):
+        with pytest.raises(InputError, match="could not be decoded|not an image|malformed"):
+            open_image(data[: len(data) // 2])
