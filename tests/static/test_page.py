@@ -96,6 +96,14 @@ def network_state(page) -> list[str]:
     )
 
 
+def pad_ink(page) -> float:
+    """The share of the pad's pixels that carry ink."""
+    return page.get_by_test_id("pad").evaluate(
+        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n / (d.length / 4); }"""
+    )
+
+
 def preview_ink(page) -> float:
     """The mean brightness of the 28×28 preview, 0 for a black image."""
     return page.get_by_test_id("preview").evaluate(
@@ -157,12 +165,14 @@ def test_clear_and_undo(desktop):
     # A seven drawn as two strokes: undo takes away the diagonal, then the bar; clear empties everything.
     draw_mouse(page, [SEVEN[0][:2], SEVEN[0][1:]])
     assert prediction(page) == "7"
+    both = pad_ink(page)
     page.get_by_test_id("undo").click()
     wait_idle(page)
-    assert page.evaluate("() => document.querySelector('[data-testid=pad]').getContext('2d')") is not None
+    assert 0 < pad_ink(page) < both * 0.6  # the diagonal, the longer stroke, is gone
     assert prediction(page) != ""  # one stroke left: still an answer
     page.get_by_test_id("undo").click()
     wait_idle(page)
+    assert pad_ink(page) == 0
     assert prediction(page) == ""
     assert "Draw a digit" in page.locator("#status").inner_text()
 
