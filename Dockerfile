@@ -42,9 +42,12 @@ RUN set -eu; \
 FROM ${BASE_IMAGE}
 
 # Bytecode is compiled at build time (unchecked-hash .pyc, valid whatever the file times), and nothing
-# is written at run time, so the container also runs with `docker run --read-only`.
+# is written to the image's filesystem at run time, so the container also runs with `docker run
+# --read-only`. Uploads over 1 MiB are spooled to a temporary file: TMPDIR points at /dev/shm, the
+# memory-backed tmpfs Docker (and Kubernetes) mount even on a read-only root; the body limit bounds it.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
+    TMPDIR=/dev/shm \
     PYTHONUNBUFFERED=1 \
     DIGITPAD_HOST=0.0.0.0 \
     DIGITPAD_PORT=8000
@@ -72,7 +75,8 @@ USER 10001:10001
 EXPOSE 8000
 
 # Healthy once the models are loaded and the service answers; uses only Python's standard library.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+# (The first check runs one interval after start, so a replica behind compose's depends_on waits ~10 s.)
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('DIGITPAD_PORT', '8000') + '/healthz', timeout=4)"]
 
 # `python -m app` runs uvicorn with the DIGITPAD_* settings (app/settings.py). Exec form: it is PID 1,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import struct
 import sys
 import time
@@ -61,6 +62,19 @@ def canvas_one(size: int = 280) -> bytes:
             row[x0:x1] = [ink] * (x1 - x0)
         rows.append(b"".join(row))
     return png(size, size, b"".join(rows))
+
+
+def noise_png(side: int = 700) -> bytes:
+    """An uncompressed RGB PNG of random noise: about 1.5 MB, under the 2 MiB body limit but over the
+    1 MiB that multipart parsing keeps in memory, so the upload is spooled to a temporary file."""
+    rng = random.Random(5)
+    rows = b"".join(b"\x00" + rng.randbytes(side * 3) for _ in range(side))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 0)) + chunk(b"IEND", b"")
 
 
 def pixels_one() -> list[float]:
@@ -150,14 +164,14 @@ def main() -> int:
             return f"{status} {body}"
         return None
 
-    def predict_file() -> str | None:
+    def upload(image: bytes) -> str | None:
         boundary = uuid.uuid4().hex
         data = (
             (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="one.png"\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="drawing.png"\r\n'
                 "Content-Type: image/png\r\n\r\n"
             ).encode()
-            + canvas_one()
+            + image
             + f"\r\n--{boundary}--\r\n".encode()
         )
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
@@ -179,8 +193,9 @@ def main() -> int:
     checks.run(f"POST /api/predict with a PNG data URL returns a digit {label}", predict_png)
     if not quick:
         checks.run(f"POST /api/predict with a blank drawing is empty {label}", predict_empty)
-        checks.run(f"POST /api/predict/file (multipart PNG) returns a digit {label}", predict_file)
+        checks.run(f"POST /api/predict/file (multipart PNG) returns a digit {label}", lambda: upload(canvas_one()))
         checks.run(f"POST /api/predict with a non-image is a 4xx with detail {label}", bad_input)
+    checks.run(f"POST /api/predict/file of 1.5 MB (spooled to a temporary file) {label}", lambda: upload(noise_png()))
     return min(checks.failed, 100)
 
 

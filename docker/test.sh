@@ -36,15 +36,20 @@ check() { # check "name" command...: PASS if the command succeeds
   if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
-cleanup() {
-  local rc=$?
+teardown() { # remove our containers; stop the dockerd we started (only that one, by its PID)
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1; done
+  containers=()
   if [ -n "$dockerd_pid" ]; then
     say "stopping the dockerd this test started (pid $dockerd_pid)"
     kill -TERM "$dockerd_pid" 2>/dev/null
     for _ in $(seq 60); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.5; done
     kill -0 "$dockerd_pid" 2>/dev/null && kill -KILL "$dockerd_pid" 2>/dev/null
+    dockerd_pid=
   fi
+}
+cleanup() {
+  local rc=$?
+  teardown
   rm -rf "$work"
   exit "$rc"
 }
@@ -52,13 +57,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-summary() {
+summary() { # tear down first, so the summary is the last line
+  teardown
   say "took $(($(date +%s) - t_start)) s"
   echo "docker: $passed passed, $failed failed"
   [ "$failed" -eq 0 ]
   exit $?
 }
 skip() {
+  teardown
   echo "SKIP docker: $*"
   echo "docker: 0 passed, 0 failed (skipped: this machine cannot run a Docker engine)"
   exit 0
@@ -146,6 +153,15 @@ start_container() { # start_container NAME PORT [docker run options...]: runs IM
   containers+=("$name")
   docker run -d --name "$name" --health-interval 1s --health-start-period 60s "$@" "$IMAGE" >/dev/null
 }
+running() { [ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
+wait_serving() { # wait_serving NAME URL: until /healthz answers 200 (60 s at most), or the container exits
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    python3 docker/smoke_test.py "$2" --wait 1 && return 0
+    running "$1" || { say "container $1 exited"; return 1; }
+  done
+  return 1
+}
 show_logs() { docker logs --tail 30 "$1" 2>&1 | sed 's/^/  container: /'; }
 smoke() { # smoke URL [--quick]: the HTTP checks, counted here
   local out rc
@@ -160,7 +176,7 @@ main=digitpad-test-$$
 port=$(free_port)
 t0=$(date +%s.%N)
 start_container "$main" "$port" -p "127.0.0.1:$port:8000" || abort "docker run $IMAGE"
-if python3 docker/smoke_test.py "http://127.0.0.1:$port" --wait 60; then
+if wait_serving "$main" "http://127.0.0.1:$port"; then
   say "serving on 127.0.0.1:$port after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
   smoke "http://127.0.0.1:$port"
 else
@@ -178,14 +194,14 @@ fi
 health=
 for _ in $(seq $((HEALTHY_TIMEOUT * 2))); do
   health=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$main" 2>/dev/null)
-  [ "$health" = healthy ] || [ "$health" = unhealthy ] && break
+  [ "$health" = healthy ] || [ "$health" = unhealthy ] || ! running "$main" && break
   sleep 0.5
 done
 healthy_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 if [ "$health" = healthy ]; then
   pass "the HEALTHCHECK reports healthy (${healthy_s} s after docker run)"
 else
-  docker inspect --format '{{json .State.Health}}' "$main" 2>/dev/null | head -c 1500; echo
+  docker inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$main" 2>/dev/null | tail -3 | sed 's/^/  healthcheck: /'
   fail "the HEALTHCHECK reports healthy within ${HEALTHY_TIMEOUT} s (status: ${health:-none})"
 fi
 
@@ -194,7 +210,7 @@ ro=digitpad-test-ro-$$
 ro_port=$(free_port)
 if start_container "$ro" "$ro_port" --read-only --cap-drop ALL --security-opt no-new-privileges \
      -e DIGITPAD_PORT=9000 -p "127.0.0.1:$ro_port:9000"; then
-  if python3 docker/smoke_test.py "http://127.0.0.1:$ro_port" --wait 60; then
+  if wait_serving "$ro" "http://127.0.0.1:$ro_port"; then
     pass "docker run --read-only --cap-drop ALL -e DIGITPAD_PORT=9000 serves"
     smoke "http://127.0.0.1:$ro_port" --quick
   else
@@ -215,7 +231,8 @@ if [ "$code" = 0 ] && awk -v s="$stop_s" 'BEGIN { exit !(s < 8) }'; then
 else
   fail "SIGTERM (docker stop) exits with code 0 within 8 s (exit code $code after $stop_s s)"
 fi
-if docker logs "$main" 2>&1 | grep -q 'Traceback'; then
+logs=$(docker logs "$main" 2>&1)
+if grep -q 'Traceback' <<<"$logs"; then
   show_logs "$main"
   fail "no traceback in the container log"
 else
