@@ -145,6 +145,15 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 say "image $(mb "$(size "$IMAGE")") in all, base $(mb "$(size "$BASE_IMAGE")"), added $(mb "$added")"
 check "the image adds $(mb "$added") on top of the base (limit $MAX_ADDED_MB MB)" [ "$added" -le $((MAX_ADDED_MB * 1000000)) ]
 
+# Only runtime dependencies: no pip, no test tools in the image's environment.
+extras=$(docker run --rm --entrypoint python "$IMAGE" -c \
+  'import importlib.util as u; print(" ".join(m for m in ("pip", "pytest", "httpx", "ruff", "setuptools") if u.find_spec(m)))' 2>&1)
+if [ -z "$extras" ]; then
+  pass "no pip, pytest, httpx, ruff or setuptools in the image's environment"
+else
+  fail "no pip, pytest, httpx, ruff or setuptools in the image's environment (found: $extras)"
+fi
+
 # --- 5. run ---------------------------------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 start_container() { # start_container NAME PORT [docker run options...]: runs IMAGE, records the container
