@@ -26,7 +26,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python3 -m venv /opt/venv
 
 # Only the runtime dependencies from pyproject.toml (no test extras), pinned by constraints.txt when
-# the project has one (the wildcard lets the COPY succeed without it).
+# the project has one (the wildcard lets the COPY succeed without it). Wheels only: the base needs no
+# compiler. pip itself is removed from the venv once it has done its work.
 COPY pyproject.toml constraints*.txt docker/runtime_requirements.py /tmp/build/
 RUN set -eu; \
     cd /tmp/build; \
@@ -53,7 +54,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     DIGITPAD_PORT=8000
 
 # An unprivileged user with a fixed uid/gid (handy for Kubernetes' runAsNonRoot and volume ownership).
-# useradd is absent from debootstrap's minbase, so fall back to writing the two entries directly.
+# On a base without useradd/groupadd, write the two entries directly.
 RUN if command -v useradd >/dev/null 2>&1; then \
         groupadd --system --gid 10001 digitpad && \
         useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
