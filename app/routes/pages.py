@@ -21,14 +21,14 @@ def install(app: FastAPI, static_dir: Path) -> None:
     """Add the page's routes to ``app``; a missing folder leaves only clear 404s."""
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/")
+    @router.api_route("/", methods=["GET", "HEAD"])
     def index() -> FileResponse:
         page = static_dir / "index.html"
         if not page.is_file():
             raise InputError(f"The page is missing: {page} does not exist. The API is described at /docs.", 404)
         return FileResponse(page, media_type="text/html")
 
-    @router.get("/favicon.ico")
+    @router.api_route("/favicon.ico", methods=["GET", "HEAD"])
     def favicon() -> FileResponse:
         for name, media_type in (("favicon.ico", "image/x-icon"), ("favicon.svg", "image/svg+xml")):
             if (static_dir / name).is_file():

@@ -8,6 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -92,3 +93,14 @@ def ink_box(frame: np.ndarray, threshold: float = 0.0) -> tuple[int, int]:
     mask = frame.reshape(28, 28) > threshold
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def error(response: httpx.Response, status: int, *fragments: str) -> str:
+    """Assert the status and that detail is one string containing every fragment (case-insensitive)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], str)
+    for fragment in fragments:
+        assert fragment.lower() in body["detail"].lower(), body["detail"]
+    return body["detail"]

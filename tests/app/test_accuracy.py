@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.main import create_app
+from app.preprocess import CENTRE
 from app.settings import REPO_ROOT, Settings
 from model import mnist
 from model.weights import load
@@ -88,3 +89,12 @@ def test_canvas_rendering_is_what_it_claims(digits: tuple[np.ndarray, np.ndarray
     }
     for style, check in checks.items():
         assert check(np.asarray(on_canvas(digit, style))), style
+
+
+def test_mnist_centre_of_mass_is_where_preprocessing_puts_it(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    images = digits[0].astype(np.float64)  # (n, 28, 28)
+    rows, cols = np.indices((28, 28))
+    mass = images.sum(axis=(1, 2))
+    mean_row = ((images * rows).sum(axis=(1, 2)) / mass).mean()
+    mean_col = ((images * cols).sum(axis=(1, 2)) / mass).mean()
+    assert abs(mean_row - CENTRE) < 0.1 and abs(mean_col - CENTRE) < 0.1

@@ -8,20 +8,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.app.helpers import data_url, draw, encode
+from tests.app.helpers import data_url, draw, encode, error
 
 PNG = encode(draw())
-
-
-def error(response, status: int, *fragments: str) -> str:  # noqa: ANN001
-    """Assert the status and that detail is one string containing every fragment (case-insensitive)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"detail"} and isinstance(body["detail"], str)
-    for fragment in fragments:
-        assert fragment.lower() in body["detail"].lower(), body["detail"]
-    return body["detail"]
 
 
 def b64(data: bytes) -> str:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.app.test_errors import error
+from tests.app.helpers import error
 
 
 def test_page_at_root(client: TestClient, static_dir: Path) -> None:
@@ -158,3 +158,9 @@ def test_openapi_errors_are_documented_as_detail_strings(openapi: dict) -> None:
 
 def test_docs_page(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
+
+
+def test_head_requests(client: TestClient) -> None:
+    for path in ("/", "/favicon.ico", "/app.js"):
+        response = client.head(path)
+        assert response.status_code == 200 and response.content == b"", path
