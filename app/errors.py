@@ -1,7 +1,7 @@
 """Every error leaves the service as JSON ``{"detail": "<one readable sentence or two>"}``.
 
-- ``InputError``: bad input found by our own code (an image that will not decode, a pixel
-  array that makes no sense); carries its status code (413 or 422) and message.
+- ``InputError``: bad input found by our own code (an image that will not decode, an unknown
+  model); carries its status code (404, 413 or 422) and message.
 - FastAPI's request validation errors (422) are turned from a list of dicts into a sentence
   naming each bad field, followed by what the endpoint accepts.
 - Starlette's bare "Not Found" / "Method Not Allowed" become sentences naming the route.
@@ -40,7 +40,7 @@ ACCEPTED = {
 
 
 class InputError(Exception):
-    """Input the service understood but cannot use; ``status_code`` is 413 or 422."""
+    """Input the service understood but cannot use; ``status_code`` is 404, 413 or 422."""
 
     def __init__(self, detail: str, status_code: int = 422) -> None:
         super().__init__(detail)
@@ -92,11 +92,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     detail = str(exc.detail)
     default_phrase = _phrase(exc.status_code)
+    path = request.url.path if len(request.url.path) <= 100 else request.url.path[:100] + "…"
     if exc.status_code == 404 and detail == default_phrase:
-        detail = f"No such page or endpoint: {request.url.path}. The API is described at /docs."
+        detail = f"No such page or endpoint: {path}. The API is described at /docs."
     elif exc.status_code == 405 and detail == default_phrase:
         allowed = (exc.headers or {}).get("Allow", "")
-        detail = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}." if allowed else ".")
+        detail = f"{request.method} is not allowed on {path}" + (f"; use {allowed}." if allowed else ".")
     return error_response(exc.status_code, detail, headers=exc.headers)
 
 

@@ -72,6 +72,8 @@ def load_models(folder: Path, default: str) -> Registry:
             model = load(path)
         except WeightsError as err:
             raise StartupError(str(err)) from None
+        except Exception as err:  # e.g. zlib.error from a damaged compressed array, which load() lets through
+            raise StartupError(f"{path}: not a readable weights file ({type(err).__name__}: {err})") from None
         name = path.stem
         try:
             info = describe(name, model, is_default=name == default)

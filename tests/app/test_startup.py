@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,18 @@ def test_startup_failures(folder: Path, damage, fragment: str) -> None:  # noqa:
     app = create_app(Settings(models_dir=folder))
     with pytest.raises(StartupError), TestClient(app):
         pass
+
+
+def test_damaged_compressed_data(folder: Path) -> None:
+    path = folder / "classic.npz"
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        member = archive.getinfo("W1.npy")
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)  # local header size
+    data[start + 10 : start + 60] = b"\xff" * 50  # garbage inside the deflate stream: zlib.error when read
+    path.write_bytes(bytes(data))
+    with pytest.raises(StartupError, match=r"classic\.npz: not a readable weights file"):
+        load_models(folder, "default")
 
 
 def test_wrong_shapes_are_refused(folder: Path) -> None:
