@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,11 @@ def load(path: str | Path) -> Model:
             arrays = {key: npz[key] for key in npz.files}
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-        # ValueError is also what np.load raises for an array that would need pickle.
-        raise WeightsError(f"{path}: not a readable weights file ({err})") from err
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as err:
+        # np.load reads anything that is not a zip archive as a pickle, which allow_pickle=False refuses:
+        # say what the file is not, rather than repeat numpy's message about pickles.
+        reason = "not an .npz archive" if not zipfile.is_zipfile(path) else f"damaged .npz archive ({err})"
+        raise WeightsError(f"{path}: not a readable weights file: {reason}") from err
     try:
         return _build(arrays)
     except (KeyError, ValueError, TypeError, json.JSONDecodeError) as err:

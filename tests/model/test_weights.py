@@ -119,3 +119,22 @@ def test_saved_file_is_a_plain_zip_of_npy(tmp_path: Path) -> None:
     save(tmp_path / "m.npz", small_network(), {"name": "tiny"})
     names = zipfile.ZipFile(tmp_path / "m.npz").namelist()
     assert sorted(names) == ["W1.npy", "W2.npy", "b1.npy", "b2.npy", "metadata.npy"]
+
+
+def test_damaged_compressed_array_is_named(tmp_path: Path) -> None:
+    """A flipped byte inside a compressed member: zlib's error must not escape as a traceback."""
+    path = tmp_path / "m.npz"
+    save(path, Network([784, 64, 10]), {"name": "tiny"})
+    data = bytearray(path.read_bytes())
+    start = data.index(b"W1.npy") + 200  # inside W1's deflated data
+    data[start : start + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match=r"m\.npz: not a readable weights file"):
+        load(path)
+
+
+def test_text_file_is_not_reported_as_pickle(tmp_path: Path) -> None:
+    path = tmp_path / "notes.npz"
+    path.write_text("hello")
+    with pytest.raises(WeightsError, match="not an .npz archive"):
+        load(path)
