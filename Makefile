@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint train evaluate clean docker-test
+.PHONY: install run test lint train evaluate canvas-eval clean docker-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ train: install
 
 evaluate: install
 	$(PY) -m model.evaluate model/weights/classic.npz model/weights/default.npz
+
+# The canvas set (bench/canvas_set.py) through the real API: accuracy per source and per style, both models.
+$(VENV)/.installed-eval: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,eval]'
+	touch $@
+
+canvas-eval: $(VENV)/.installed-eval
+	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.canvas_eval
 
 # Builds the Docker image on a local Debian base and runs it for real (needs root or a running engine).
 docker-test:

@@ -1,0 +1,113 @@
+"""Evaluate models on the canvas set through the real API, print the table, save the mistakes.
+
+    python -m bench.canvas_eval                       # both committed models, the whole set
+    python -m bench.canvas_eval --mnist 2000 --uci 500 --model default=/tmp/runs/default.npz
+
+Builds the canvas set (bench.canvas_set) in memory from the MNIST test digits and scikit-learn's
+UCI digits, starts ``python -m app`` on a free loopback port serving the given weights, sends
+every drawing as a PNG data URL to ``POST /api/predict/batch`` once per model, and prints a
+Markdown table of accuracy per source and per style, with each model's accuracy on the MNIST
+test set's own vectors for comparison. The misclassified drawings of the last model named are
+saved as a contact sheet (default bench/out/canvas-mistakes.png, git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.canvas_report import Case, contact_sheet, table
+from bench.canvas_server import REPO, data_url, predict_all, serve
+from bench.canvas_set import drawings, uci_digits
+from model import mnist
+from model.evaluate import evaluate
+from model.weights import load
+
+DEFAULT_MODELS = {name: REPO / "model" / "weights" / f"{name}.npz" for name in ("classic", "default")}
+SHEET_LIMIT = 160  # mistakes shown on the contact sheet
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.canvas_eval", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", action="append", metavar="NAME=PATH", help="a weights file to serve as NAME "
+                   "(repeatable; default: classic and default from model/weights)")
+    p.add_argument("--mnist", type=int, default=10000, help="MNIST test digits to draw (the first N)")
+    p.add_argument("--uci", type=int, default=1797, help="UCI digits to draw (the first N; 0 to skip)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the styles")
+    p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
+    p.add_argument("--sheet", type=Path, default=REPO / "bench" / "out" / "canvas-mistakes.png",
+                   help="where to save the contact sheet of the last model's mistakes")
+    return p.parse_args(argv)
+
+
+def model_paths(specs: list[str] | None) -> dict[str, Path]:
+    if not specs:
+        return dict(DEFAULT_MODELS)
+    models = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--model {spec!r}: expected NAME=PATH")
+        models[name] = Path(path)
+    return models
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        models = model_paths(args.model)
+        for path in models.values():
+            if not path.is_file():
+                raise ValueError(f"no weights file {path}")
+        data = mnist.load(args.data_dir)
+    except (ValueError, mnist.MnistError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    raw = {
+        name: evaluate(load(path).network, mnist.as_vectors(data.test_images), data.test_labels).accuracy
+        for name, path in models.items()
+    }
+    sets = [("mnist-test", data.test_images[: args.mnist], data.test_labels[: args.mnist])]
+    if args.uci:
+        uci_images, uci_labels = uci_digits()
+        sets.append(("uci-digits", uci_images[: args.uci], uci_labels[: args.uci]))
+
+    started = time.perf_counter()
+    built = [d for source, images, labels in sets for d in drawings(images, labels, source, args.seed)]
+    urls = [data_url(d.image) for d in built]
+    print(f"built {len(built)} drawings in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    answers: dict[str, list[dict]] = {}
+    with serve(models) as base:
+        for name in models:
+            started = time.perf_counter()
+            answers[name] = predict_all(base, name, urls)
+            print(f"{name}: {len(urls)} predictions in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    cases = [
+        Case(d.source, d.index, d.label, d.style, {name: answers[name][i]["digit"] for name in models})
+        for i, d in enumerate(built)
+    ]
+    print(table(cases, list(models), [s for s, _, _ in sets], raw))
+    last = list(models)[-1]
+    wrong = [i for i, c in enumerate(cases) if c.predicted[last] != c.label]
+    mistakes = [
+        (
+            built[i].image,
+            np.asarray(answers[last][i]["input"], dtype=np.float32),
+            f"{built[i].label}→{cases[i].predicted[last]} {built[i].style.pen}",
+        )
+        for i in wrong[:SHEET_LIMIT]
+    ]
+    args.sheet.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet(mistakes).save(args.sheet)
+    print(f"\n{last}: {len(wrong)} mistakes; contact sheet of the first {len(mistakes)}: {args.sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Re-stroking a handwritten digit: its centre line, drawn again with a pen of any width.
+
+A scanned digit (MNIST's 28×28, or the UCI digits' 8×8) carries its writer's stroke width.
+To see what the network makes of the same digit drawn with a hairline or a marker, the
+digit is thinned to a one-pixel centre line (Zhang & Suen 1984), the centre line is scaled
+to where it goes on the canvas, and every canvas pixel within half the pen width of it is
+inked — with a one-pixel soft edge when anti-aliased, as a browser canvas draws.
+
+Thinning is vectorised over the whole image (one NumPy expression per sub-iteration); the
+distance to the centre line is SciPy's exact Euclidean distance transform.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy.ndimage import distance_transform_edt
+
+WORK_SIDE = 112  # the digit is thinned at this resolution (longer side): 4× MNIST's 28 px frame
+
+
+def work_mask(digit: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
+    """(h, w) grey digit, ink high → (h', w') bool ink mask, max(h', w') = side, cropped to the ink.
+
+    Bicubic upsampling before thresholding at half the peak gives smooth outlines, so the centre
+    line is smooth too.
+    """
+    a = digit.astype(np.float32)
+    a = a / a.max()
+    rows, cols = np.flatnonzero((a > 0.1).any(axis=1)), np.flatnonzero((a > 0.1).any(axis=0))
+    a = np.pad(a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)  # a blank margin for the thinning
+    h, w = a.shape
+    scale = side / max(h, w)
+    size = (max(3, round(w * scale)), max(3, round(h * scale)))
+    big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BICUBIC), dtype=np.float32)
+    return big > 0.5
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang–Suen thinning: (h, w) bool → (h, w) bool one-pixel-wide centre line (8-connected)."""
+    img = np.pad(mask, 1).astype(np.uint8)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = img
+            # Neighbours P2..P9, clockwise from north, each (h, w) for the interior pixels.
+            n = [
+                p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
+                p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2],
+            ]  # fmt: skip
+            count = sum(x.astype(np.int16) for x in n)  # B(P1)
+            ring = n + [n[0]]
+            transitions = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.int16) for i in range(8))  # A(P1)
+            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
+            if step == 0:
+                side_ok = ((p2 & p4 & p6) == 0) & ((p4 & p6 & p8) == 0)
+            else:
+                side_ok = ((p2 & p4 & p8) == 0) & ((p2 & p6 & p8) == 0)
+            centre = p[1:-1, 1:-1]
+            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side_ok
+            if remove.any():
+                centre[remove] = 0  # a view into img: removes in place
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1].astype(bool)
+
+
+def centre_line_segments(skeleton: np.ndarray) -> np.ndarray:
+    """(h, w) bool centre line → (k, 2, 2) segments ((y0, x0), (y1, x1)) joining 8-neighbours, pixel units.
+
+    An isolated pixel (a dot) becomes a zero-length segment, so it is still drawn.
+    """
+    ys, xs = np.nonzero(skeleton)
+    pairs = []
+    padded = np.pad(skeleton, 1)
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each neighbour pair once
+        hit = padded[1 + ys + dy, 1 + xs + dx]
+        pairs.append(np.stack([np.stack([ys[hit], xs[hit]], 1), np.stack([ys[hit] + dy, xs[hit] + dx], 1)], 1))
+    lonely = np.ones(len(ys), dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                lonely &= ~padded[1 + ys + dy, 1 + xs + dx]
+    dots = np.stack([ys[lonely], xs[lonely]], 1)
+    pairs.append(np.stack([dots, dots], 1))
+    return np.concatenate(pairs).astype(np.float64)
+
+
+def stroke(
+    segments: np.ndarray,
+    work_shape: tuple[int, int],
+    canvas: tuple[int, int],
+    box: tuple[float, float, float, float],
+    width: float,
+    antialias: bool = True,
+) -> np.ndarray:
+    """Draw the centre line with a round pen: → (H, W) float32 ink coverage in [0, 1] of the canvas.
+
+    segments: (k, 2, 2) in pixels of the work mask of shape work_shape = (h, w); canvas = (W, H);
+    box = (left, top, right, bottom) where the work mask's pixel centres are spread on the canvas;
+    width: pen width in canvas pixels (≥ 1).
+    """
+    h, w = work_shape
+    left, top, right, bottom = box
+    sy, sx = (bottom - top) / max(h - 1, 1), (right - left) / max(w - 1, 1)
+    centre_line = Image.new("1", canvas, 0)
+    pen = ImageDraw.Draw(centre_line)
+    for (y0, x0), (y1, x1) in segments:
+        pen.line([(left + x0 * sx, top + y0 * sy), (left + x1 * sx, top + y1 * sy)], fill=1, width=1)
+    distance = distance_transform_edt(~np.asarray(centre_line, dtype=bool))  # (H, W) px to the centre line
+    radius = width / 2.0
+    if antialias:  # coverage of a pixel by a pen edge: a ramp one pixel wide
+        return np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
+    return (distance <= max(radius, 0.5)).astype(np.float32)
