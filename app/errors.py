@@ -5,6 +5,9 @@
 - FastAPI's request validation errors (422) are turned from a list of dicts into a sentence
   naming each bad field, followed by what the endpoint accepts.
 - Starlette's bare "Not Found" / "Method Not Allowed" become sentences naming the route.
+- A body FastAPI or Starlette cannot parse at all (JSON that is not UTF-8 or nests too deeply,
+  broken multipart) is their bare 400; it becomes a 422 like any other invalid JSON, so every
+  invalid input gets the one documented status and a sentence saying what is accepted.
 - Anything unexpected is a 500 with a generic message; the traceback goes to the log.
 """
 
@@ -57,7 +60,11 @@ def describe_validation_errors(errors: list[dict[str, Any]], path: str) -> str:
     parts = [_describe_one(error) for error in errors[:MAX_LISTED_ERRORS]]
     if len(errors) > MAX_LISTED_ERRORS:
         parts.append(f"and {len(errors) - MAX_LISTED_ERRORS} more errors")
-    message = "Invalid request: " + "; ".join(parts) + "."
+    return with_accepted("Invalid request: " + "; ".join(parts) + ".", path)
+
+
+def with_accepted(message: str, path: str) -> str:
+    """``message`` followed by what the endpoint at ``path`` accepts, if it is one that takes a body."""
     accepted = ACCEPTED.get(path.rstrip("/") or "/")
     return f"{message} {accepted}" if accepted else message
 
@@ -93,12 +100,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc.detail)
     default_phrase = _phrase(exc.status_code)
     path = request.url.path if len(request.url.path) <= 100 else request.url.path[:100] + "…"
+    if exc.status_code == 400:
+        return error_response(422, describe_unparsable_body(detail, request.url.path), headers=exc.headers)
     if exc.status_code == 404 and detail == default_phrase:
         detail = f"No such page or endpoint: {path}. The API is described at /docs."
     elif exc.status_code == 405 and detail == default_phrase:
         allowed = (exc.headers or {}).get("Allow", "")
         detail = f"{request.method} is not allowed on {path}" + (f"; use {allowed}." if allowed else ".")
     return error_response(exc.status_code, detail, headers=exc.headers)
+
+
+def describe_unparsable_body(detail: str, path: str) -> str:
+    """FastAPI's "There was an error parsing the body" / Starlette's multipart errors → a readable 422 detail."""
+    if detail == "There was an error parsing the body":
+        reason = "the body is not valid JSON (not UTF-8 text, or nested too deeply)"
+    else:
+        reason = f"the body could not be parsed ({detail.rstrip('.')})"
+    return with_accepted(f"Invalid request: {reason}.", path)
 
 
 def _phrase(status_code: int) -> str:

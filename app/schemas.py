@@ -112,10 +112,21 @@ class NeuronWeights(BaseModel):
     )
 
 
+# "Exactly one of image and pixels" in JSON Schema terms, so the OpenAPI document (and clients or fuzzers
+# generating from it) knows what _one_input enforces: one branch has an image string, the other a pixel
+# list; a field that is absent or null matches neither, and both given match both (oneOf fails).
+_ONE_INPUT = {
+    "oneOf": [
+        {"required": ["image"], "properties": {"image": {"type": "string"}}},
+        {"required": ["pixels"], "properties": {"pixels": {"type": "array"}}},
+    ]
+}
+
+
 class PredictRequest(BaseModel):
     """One drawing: exactly one of `image` and `pixels`."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, json_schema_extra=_ONE_INPUT)
 
     image: str | None = Field(
         default=None,
