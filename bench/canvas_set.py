@@ -82,9 +82,11 @@ def random_style(rng: np.random.Generator) -> Style:
     )
 
 
-def draw(digit: np.ndarray, label: int, source: str, index: int, rng: np.random.Generator) -> Drawing:
-    """One digit (h, w) → a Drawing in a random style."""
-    style = random_style(rng)
+def draw(
+    digit: np.ndarray, label: int, source: str, index: int, rng: np.random.Generator, style: Style | None = None
+) -> Drawing:
+    """One digit (h, w) → a Drawing in ``style`` (by default a random one); the rest is drawn from ``rng``."""
+    style = style or random_style(rng)
     width, height = style.canvas
     mask = work_mask(digit)  # (mh, mw) bool, longer side WORK_SIDE
     side = rng.uniform(*SIZES[style.size]) * min(width, height)  # the digit's longer side, px
@@ -95,8 +97,15 @@ def draw(digit: np.ndarray, label: int, source: str, index: int, rng: np.random.
         pen = 0.0
     else:
         pen = max(2.0, rng.uniform(low, high) * side)
-    mh, mw = mask.shape
-    box_w, box_h = side * mw / max(mh, mw), side * mh / max(mh, mw)
+    if style.pen == "own ink":
+        shape, extent = mask.shape, side
+    else:  # the centre line, cropped to itself; with the pen's width it spans `side`
+        segments = centre_line_segments(thin(mask))
+        segments -= segments.reshape(-1, 2).min(axis=0)
+        shape = tuple(int(v) + 1 for v in segments.reshape(-1, 2).max(axis=0))
+        extent = max(side - pen, 1.0)
+    h, w = shape
+    box_w, box_h = extent * w / max(h, w), extent * h / max(h, w)
     margin = pen / 2 + 1
     left = rng.uniform(margin, max(margin, width - box_w - margin))
     top = rng.uniform(margin, max(margin, height - box_h - margin))
@@ -104,8 +113,7 @@ def draw(digit: np.ndarray, label: int, source: str, index: int, rng: np.random.
     if style.pen == "own ink":
         coverage = own_ink(mask, style.canvas, box, style.antialias)
     else:
-        segments = centre_line_segments(thin(mask))
-        coverage = stroke(segments, mask.shape, style.canvas, box, pen, style.antialias)
+        coverage = stroke(segments, shape, style.canvas, box, pen, style.antialias)
     return Drawing(paint(coverage, style.colours, rng), label, source, index, style, pen)
 
 

@@ -1,0 +1,125 @@
+"""bench.canvas_set and bench.canvas_strokes on synthetic digits: deterministic, and the styles really differ."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+pytest.importorskip("scipy", reason="the canvas set needs the eval extra: pip install -e '.[eval]'")
+
+from app.preprocess import ink_map, stroke_width  # noqa: E402
+from bench import canvas_set as cs  # noqa: E402
+from bench.canvas_strokes import centre_line_segments, thin, work_mask  # noqa: E402
+
+
+def ring(width: int = 3) -> np.ndarray:
+    """A (28, 28) uint8 "0": an ellipse drawn with a pen ``width`` px wide, ink high, MNIST's 20-px box."""
+    image = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(image).ellipse((8, 4, 20, 24), outline=255, width=width)
+    return np.asarray(image)
+
+
+def style(**changes: object) -> cs.Style:
+    base = {"size": "large", "pen": "medium", "canvas": (280, 280), "colours": "black on white", "antialias": True}
+    return cs.Style(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def drawn(s: cs.Style, seed: int = 0, digit: np.ndarray | None = None) -> cs.Drawing:
+    return cs.draw(ring() if digit is None else digit, 0, "mnist-test", 0, np.random.default_rng(seed), s)
+
+
+def ink_box(ink: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_thinning_leaves_a_one_pixel_closed_loop() -> None:
+    mask = work_mask(ring(width=4))  # strokes about 16 px thick at the work resolution
+    skeleton = thin(mask)
+    assert skeleton.sum() < mask.sum() / 8
+    assert (skeleton & ~mask).sum() == 0  # the centre line lies inside the ink
+    # One pixel wide: no 2×2 block is fully inked.
+    blocks = skeleton[:-1, :-1] & skeleton[1:, :-1] & skeleton[:-1, 1:] & skeleton[1:, 1:]
+    assert not blocks.any()
+    # Still a loop: the centre of the ring is enclosed (every ray from it crosses the line).
+    cy, cx = np.array(mask.shape) // 2
+    assert skeleton[cy, :cx].any() and skeleton[cy, cx:].any()
+    assert skeleton[:cy, cx].any() and skeleton[cy:, cx].any()
+    segments = centre_line_segments(skeleton)
+    lengths = np.hypot(*(segments[:, 1] - segments[:, 0]).T)
+    assert len(segments) >= skeleton.sum() - 1 and lengths.max() <= np.sqrt(2) + 1e-9  # neighbours only
+
+
+def test_same_seed_same_drawing_and_subsets_agree() -> None:
+    digits = np.stack([ring(2), ring(3), ring(4)])
+    labels = np.zeros(3, dtype=np.int64)
+    first = list(cs.drawings(digits, labels, "mnist-test", seed=7))
+    again = list(cs.drawings(digits[:2], labels[:2], "mnist-test", seed=7))  # a drawing never depends on n
+    for a, b in zip(first, again):
+        assert a.style == b.style and np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    other = list(cs.drawings(digits, labels, "mnist-test", seed=8))
+    assert [d.style for d in other] != [d.style for d in first]
+
+
+def test_random_styles_cover_every_option() -> None:
+    styles = [cs.random_style(np.random.default_rng(i)) for i in range(400)]
+    assert {s.pen for s in styles} == set(cs.PENS)
+    assert {s.colours for s in styles} == set(cs.COLOURS)
+    assert {s.size for s in styles} == set(cs.SIZES)
+    assert {s.canvas_kind for s in styles} == {"280×280", "560×560", "non-square"}
+    assert {s.antialias for s in styles} == {True, False}
+
+
+def test_pen_widths_really_differ() -> None:
+    """Measured stroke width relative to the digit's height grows from hairline to very bold."""
+    relative = {}
+    for pen in ("hairline", "thin", "medium", "bold", "very bold"):
+        d = drawn(style(pen=pen, size="large"))
+        ink = ink_map(d.image)
+        height = ink_box(ink)[0]
+        relative[pen] = stroke_width(ink) / height
+        if pen != "hairline":
+            low, high = cs.PENS[pen]
+            assert low * 0.8 <= relative[pen] <= high * 1.25, (pen, relative[pen])
+    widths = list(relative.values())
+    assert widths == sorted(widths) and widths[-1] > 8 * widths[0]
+    assert stroke_width(ink_map(drawn(style(pen="hairline")).image)) < 1.6  # about one pixel
+
+
+@pytest.mark.parametrize("size", list(cs.SIZES))
+def test_size_and_position(size: str) -> None:
+    low, high = cs.SIZES[size]
+    for seed in range(4):
+        d = drawn(style(size=size, canvas=(400, 240), pen="thin"), seed)
+        ink = ink_map(d.image)
+        assert ink.shape == (240, 400)
+        fraction = max(ink_box(ink)) / 240
+        assert low - 0.03 <= fraction <= high + 0.08  # plus the pen's width
+    corners = {tuple(np.argwhere(ink_map(drawn(style(size="small"), s).image) > 0.5).min(axis=0)) for s in range(6)}
+    assert len(corners) == 6  # anywhere on the canvas
+
+
+def test_colour_schemes_are_what_they_claim() -> None:
+    checks = {
+        "black on white": ("L", lambda a: a[0, 0] == 255 and a.min() < 10),
+        "white on black": ("L", lambda a: a[0, 0] == 0 and a.max() > 245),
+        "coloured": ("RGB", lambda a: len({tuple(p) for p in a.reshape(-1, 3)[::97]}) > 2),
+        "black on transparent": ("RGBA", lambda a: a[0, 0, 3] == 0 and a[..., :3].max() == 0 and a[..., 3].max() > 245),
+        "white on transparent": ("RGBA", lambda a: a[0, 0, 3] == 0 and a[a[..., 3] > 0, :3].min() == 255),
+    }
+    for colours, (mode, check) in checks.items():
+        image = drawn(style(colours=colours)).image
+        assert image.mode == mode and check(np.asarray(image)), colours
+
+
+def test_hard_edges_have_no_grey_and_antialiased_ones_do() -> None:
+    hard = np.asarray(drawn(style(antialias=False)).image)
+    soft = np.asarray(drawn(style(antialias=True)).image)
+    assert set(np.unique(hard)) == {0, 255}
+    assert ((soft > 0) & (soft < 255)).sum() > 100
+
+
+def test_own_ink_keeps_the_writers_stroke_width() -> None:
+    thin_ring, bold_ring = (ink_map(drawn(style(pen="own ink"), digit=ring(w)).image) for w in (2, 5))
+    assert stroke_width(bold_ring) > 1.8 * stroke_width(thin_ring)
