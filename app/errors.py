@@ -51,6 +51,11 @@ class InputError(Exception):
         self.status_code = status_code
 
 
+def shorten(text: str, limit: int = 64) -> str:
+    """``text`` cut to ``limit`` characters: what a client sent is echoed in errors, but never a megabyte of it."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
 
@@ -75,7 +80,7 @@ def _describe_one(error: dict[str, Any]) -> str:
         return f"the body is not valid JSON ({reason})" if reason else "the body is not valid JSON"
     loc = [str(part) for part in error.get("loc", ())]
     where, field = (loc[0], loc[1:]) if loc and loc[0] in ("body", "query", "path", "header") else ("", loc)
-    name = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in field).lstrip(".")
+    name = shorten("".join(f"[{part}]" if part.isdigit() else f".{part}" for part in field).lstrip("."), 100)
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     if error.get("type") == "missing" and where == "body" and not name:
         return "the request body is missing"
@@ -99,7 +104,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     detail = str(exc.detail)
     default_phrase = _phrase(exc.status_code)
-    path = request.url.path if len(request.url.path) <= 100 else request.url.path[:100] + "…"
+    path = shorten(request.url.path, 100)
     if exc.status_code == 400:
         return error_response(422, describe_unparsable_body(detail, request.url.path), headers=exc.headers)
     if exc.status_code == 404 and detail == default_phrase:

@@ -19,7 +19,7 @@ import warnings
 
 from PIL import Image, UnidentifiedImageError
 
-from app.errors import InputError
+from app.errors import InputError, shorten
 
 MAX_SIDE = 4096
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")  # Pillow's JPEG opener also reads phone cameras' MPO files
@@ -30,6 +30,10 @@ ACCEPTED = "Accepted: PNG, JPEG, WebP, BMP or GIF, at most 4096×4096 pixels."
 # than MAX_SIDE² pixels, so anything Pillow warns about is refused anyway: make it an error.
 Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
 warnings.simplefilter("error", Image.DecompressionBombWarning)
+# Pillow's UserWarnings are about metadata it skipped as corrupt (EXIF tags, text chunks), one per distinct
+# message: a crafted JPEG with thousands of bad EXIF tags would print thousands of lines to the log from a
+# single request. The service reads no metadata, so they say nothing it could act on.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 _DATA_URL = re.compile(r"^data:(?P<type>[^;,]*)(?P<params>(;[^;,]*)*),(?P<data>.*)$", re.DOTALL | re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
@@ -47,7 +51,7 @@ def image_bytes(text: str) -> bytes:
             raise InputError("'image' starts with 'data:' but is not a data URL (no comma before the data).")
         media_type = match["type"].strip().lower()
         if media_type not in MEDIA_TYPES:
-            shown = media_type or "text/plain (the default when none is given)"
+            shown = shorten(media_type) or "text/plain (the default when none is given)"
             raise InputError(f"'image' is a data URL of type {shown}, which is not a supported image. {ACCEPTED}")
         if ";base64" not in match["params"].lower():
             raise InputError("'image' is a data URL without ';base64'; send the image base64-encoded.")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Query, UploadFile
 
-from app.errors import InputError
+from app.errors import InputError, shorten
 from app.inference import predict, prepare_batch, prepare_file, prepare_request
 from app.routes import RegistryDep
 from app.schemas import (
@@ -63,7 +63,8 @@ def predict_upload(
     loaded = registry.get(model)
     data = file.file.read()
     if not data:
-        raise InputError(f"The uploaded file {file.filename or ''!r} is empty. Upload a PNG, JPEG, WebP, BMP or GIF.")
+        name = shorten(file.filename or "")
+        raise InputError(f"The uploaded file {name!r} is empty. Upload a PNG, JPEG, WebP, BMP or GIF.")
     return predict(loaded, [prepare_file(data)], [explain])[0]
 
 

@@ -65,7 +65,7 @@ ACCEPTED_JSON = '"pixels": [784 numbers in 0..1]'
         ({"image": 5}, ["image: input should be a valid string"]),
         ({"image": ["a"]}, ["image:"]),
         ({"pixels": "abc"}, ["pixels: input should be a valid list"]),
-        ({"pixels": ["0.5"] * 784}, ["pixels[0]: input should be a valid number", "and 781 more"]),
+        ({"pixels": ["0.5"] * 784}, ["pixels[0]: input should be a valid number."]),  # the first bad one only
         ({"pixels": [True] * 784}, ["pixels[0]"]),
         ({"pixels": [0.5] * 783}, ["pixels", "at least 784"]),
         ({"pixels": [0.5] * 785}, ["pixels", "at most 784"]),

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,54 +12,16 @@ import pytest
 
 from app.settings import REPO_ROOT
 from tests.app.helpers import data_url, draw, encode
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def environment(models_dir: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DIGITPAD_MODELS_DIR": str(models_dir), "PYTHONPATH": str(REPO_ROOT), **extra}
-
-
-@contextmanager
-def running(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """Start ``command``, wait until /healthz answers on ``port``, yield the base URL; stop it with SIGINT."""
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz within 30 s")
-            time.sleep(0.1)
-        yield url
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+from tests.app.serving import environment, free_port, running, uvicorn
 
 
 @pytest.fixture(scope="module")
-def server(models_dir: Path) -> Iterator[str]:
+def server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``uvicorn app.main:app``, as ``make run`` starts it."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with running(command, environment(models_dir), port) as url:
-        yield url
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with running(uvicorn(port), environment(models_dir), port, log) as started:
+        yield started.url
 
 
 def test_over_http(server: str) -> None:
@@ -93,8 +50,8 @@ def test_corrupt_weights_stop_the_process(models_dir: Path, tmp_path: Path) -> N
     for path in models_dir.glob("*.npz"):
         (tmp_path / path.name).write_bytes(path.read_bytes())
     (tmp_path / "classic.npz").write_bytes(b"PK\x03\x04 this is not a zip archive")
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(free_port())]
-    done = subprocess.run(command, cwd=REPO_ROOT, env=environment(tmp_path), capture_output=True, text=True, timeout=60)
+    env = environment(tmp_path)
+    done = subprocess.run(uvicorn(free_port()), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert f"cannot start: {tmp_path / 'classic.npz'}" in done.stderr
 
@@ -107,10 +64,10 @@ def test_python_m_app_refuses_bad_settings(models_dir: Path) -> None:
     assert done.returncode == 2 and "DIGITPAD_PORT='eighty' is not a whole number" in done.stderr
 
 
-def test_python_m_app_serves_on_the_configured_port(models_dir: Path) -> None:
+def test_python_m_app_serves_on_the_configured_port(models_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     env = environment(models_dir, DIGITPAD_HOST="127.0.0.1", DIGITPAD_PORT=str(port), DIGITPAD_DEFAULT_MODEL="classic")
-    with running([sys.executable, "-m", "app"], env, port) as url:
-        response = httpx.post(f"{url}/api/predict", json={"pixels": [0.0] * 784}, timeout=10)
+    with running([sys.executable, "-m", "app"], env, port, tmp_path / "server.log") as server:
+        response = httpx.post(f"{server.url}/api/predict", json={"pixels": [0.0] * 784}, timeout=10)
         assert response.status_code == 200 and response.json()["model"] == "classic"
         assert "server" not in response.headers  # no version banner
