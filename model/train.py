@@ -56,7 +56,17 @@ class Config:
 PRESETS: dict[str, Config] = {
     # 3Blue1Brown's network exactly: 784-16-16-10, sigmoid everywhere, quadratic cost, mini-batch
     # gradient descent (with momentum). Only the training recipe is tuned.
-    "classic": Config(name="classic"),
+    # Tuned on the held-out slice (96.2% → 96.7% there): momentum 0.9, η = 0.2, batches of 16, cosine
+    # decay, a little L2, and mild affine augmentation (stronger distortions do not help 16-16 neurons).
+    "classic": Config(
+        name="classic",
+        lr=0.2,
+        batch_size=16,
+        epochs=40,
+        weight_decay=1e-4,
+        augment=True,
+        augmentation=Augmentation(rotation=8, scale=0.08, shear=0.1, shift=1.0, elastic_alpha=0.0, thickness=0.0),
+    ),
     # The most accurate MLP we can train here in under 30 minutes.
     "default": Config(
         name="default",
