@@ -67,22 +67,30 @@ def from_pixels(values: list[float]) -> Prepared:
 def ink_map(image: Image.Image) -> np.ndarray:
     """Pillow image of any mode → (H, W) float32 ink in [0, 1] (before stretching), 0 = background."""
     colour, alpha = _colour_and_alpha(image)  # (H, W, C) with C = 1 or 3, and (H, W) or None if opaque
+    # The arithmetic runs plane by plane: each colour[..., c] is contiguous (see _colour_and_alpha),
+    # which is several times faster than broadcasting over the interleaved (H, W, C) layout.
+    planes = [colour[..., c] for c in range(colour.shape[-1])]
     if alpha is not None:
         weight = float(alpha.sum())
         if weight == 0.0:  # fully transparent
             return np.zeros(alpha.shape, dtype=np.float32)
-        luma = colour @ LUMA if colour.shape[-1] == 3 else colour[..., 0]  # (H, W)
+        luma = planes[0] if len(planes) == 1 else sum(w * plane for w, plane in zip(LUMA, planes))  # (H, W)
         under = 1.0 if float(np.vdot(luma, alpha)) / weight < 0.5 else 0.0  # white under dark ink, black under light
-        a = alpha[..., None]
-        colour = a * colour + (1.0 - a) * under  # composited, (H, W, C)
+        for plane in planes:  # composited in place: a·c + (1 − a)·under = a·(c − under) + under
+            plane -= under
+            plane *= alpha
+            plane += under
     border = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])  # (2W + 2H, C)
-    difference = colour - np.median(border, axis=0)  # (H, W, C), from the background colour
-    squared = np.einsum("hwc,hwc->hw", difference, difference) / colour.shape[-1]
+    background = np.median(border, axis=0)  # (C,)
+    squared = sum(np.square(plane - level) for plane, level in zip(planes, background)) / len(planes)
     return np.sqrt(squared, dtype=np.float32)  # (H, W); grey levels a and b are |a - b| apart
 
 
 def _colour_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Colour (H, W, C) and opacity (H, W) or None when fully opaque, float32 in [0, 1], ≤ WORK_SIDE a side."""
+    """Colour (H, W, C) and opacity (H, W) or None when fully opaque, float32 in [0, 1], ≤ WORK_SIDE a side.
+
+    Each colour plane colour[..., c] is contiguous in memory (the array is a view of (C, H, W)).
+    """
     if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit grey: Pillow's "L" would clip at 255
         grey = np.asarray(_shrink(image.convert("F")), dtype=np.float32)
         # I;16 is 16-bit; plain I is 16-bit from older Pillow's PNG reader, or 8-bit data widened.
@@ -90,13 +98,18 @@ def _colour_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
         scale = 65535.0 if sixteen_bit else 255.0
         return np.clip(grey / scale, 0.0, 1.0)[..., None], None
     grey = image.mode in ("1", "L", "LA", "La")  # one channel is enough
+    mode = "LA" if grey else "RGBA"
     try:
-        converted = image.convert("LA" if grey else "RGBA")  # honours palette/grey transparency; CMYK … → RGB
+        converted = image if image.mode == mode else image.convert(mode)  # honours palette/grey transparency …
     except ValueError as err:
         raise InputError(f"Images in colour mode {image.mode} are not supported ({err}).") from None
-    array = np.asarray(_shrink(converted), dtype=np.float32) / 255.0  # (H, W, 2 or 4)
-    alpha = array[..., -1]
-    return array[..., :-1], (None if alpha.min() == 1.0 else alpha)
+    *colours, alpha = (np.asarray(band) for band in _shrink(converted).split())  # contiguous (H, W) uint8 each
+    # Grey colours (white or black ink, grey paper) are as far apart in one channel as in three.
+    if len(colours) == 3 and np.array_equal(colours[0], colours[1]) and np.array_equal(colours[1], colours[2]):
+        colours = colours[:1]
+    planes = np.array(colours, dtype=np.float32)  # (C, H, W)
+    planes /= 255.0
+    return np.moveaxis(planes, 0, -1), (None if alpha.min() == 255 else alpha / np.float32(255.0))
 
 
 def _shrink(image: Image.Image) -> Image.Image:
