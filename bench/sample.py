@@ -1,0 +1,47 @@
+"""A realistic request body: a digit drawn as the page draws it, as ``canvas.toDataURL()`` returns it.
+
+The page (static/js/pad.js) strokes white ink, 6.2 % of the side wide, with round caps and joins, on
+a transparent 280×280 canvas, and sends it as a PNG data URL. Browsers anti-alias the strokes; here
+they are drawn at 4× and box-filtered down, which gives the same soft edges.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from PIL import Image, ImageDraw
+
+SIDE = 280  # the pad's size in CSS pixels on a desktop page
+LINE_WIDTH = 0.062  # pad.js's LINE_WIDTH: stroke width as a fraction of the side
+SUPERSAMPLE = 4
+
+# Strokes in the pad's unit square, as a hand would draw them.
+STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    7: [[(0.28, 0.22), (0.50, 0.21), (0.72, 0.22), (0.62, 0.42), (0.52, 0.62), (0.45, 0.80)]],
+    3: [[(0.32, 0.24), (0.48, 0.18), (0.64, 0.24), (0.62, 0.38), (0.48, 0.47), (0.64, 0.56), (0.66, 0.72),
+         (0.50, 0.81), (0.32, 0.75)]],
+    4: [[(0.58, 0.80), (0.58, 0.50), (0.57, 0.20)], [(0.55, 0.21), (0.30, 0.58), (0.72, 0.58)]],
+}
+
+
+def canvas_png(digit: int = 3, side: int = SIDE) -> bytes:
+    """PNG bytes of ``digit`` drawn in white on a transparent ``side``×``side`` RGBA canvas."""
+    big = side * SUPERSAMPLE
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    width = round(LINE_WIDTH * big)
+    for stroke in STROKES[digit]:
+        points = [(x * big, y * big) for x, y in stroke]
+        draw.line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
+        for x, y in (points[0], points[-1]):  # round caps
+            draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=(255, 255, 255, 255))
+    small = image.resize((side, side), Image.Resampling.BOX)
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_url(digit: int = 3, side: int = SIDE) -> str:
+    """``data:image/png;base64,…`` of :func:`canvas_png`, the ``image`` field the page sends."""
+    return "data:image/png;base64," + base64.b64encode(canvas_png(digit, side)).decode("ascii")

@@ -1,0 +1,97 @@
+"""Start the service as `python -m app` on a free loopback port, wait until healthy, measure its memory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    startup_s: float  # from spawning the process to the first 200 from /healthz
+    log: Path
+
+    def memory_mb(self) -> dict[str, float]:
+        """RSS and PSS (shared pages split between processes) summed over the server and its workers."""
+        rss = pss = 0
+        pids = process_tree(self.process.pid)
+        for pid in pids:
+            rss += _kb(f"/proc/{pid}/status", "VmRSS:")
+            pss += _kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+        return {"rss_mb": rss / 1024, "pss_mb": pss / 1024, "processes": len(pids)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def serve(env: Mapping[str, str] | None = None, timeout: float = 60.0) -> Iterator[Server]:
+    """Run ``python -m app`` with the default settings plus ``env``; stop it (SIGTERM, by pid) afterwards.
+
+    Its log goes to a temporary file, as it would go to a file or a log driver in production.
+    """
+    port = free_port()
+    environ = {**os.environ, "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port), **(env or {})}
+    url = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkstemp(prefix="digitpad-bench-", suffix=".log")[1])
+    with log.open("wb") as sink:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=environ, stdout=sink, stderr=sink)
+        try:
+            while not healthy(url):
+                if process.poll() is not None or time.perf_counter() - started > timeout:
+                    raise RuntimeError(f"the service did not become healthy; see {log}")
+                time.sleep(0.01)
+            yield Server(url, process, time.perf_counter() - started, log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    log.unlink(missing_ok=True)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (uvicorn's workers are children of the supervisor)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*/children"):
+            pids += [int(child) for child in task.read_text().split()]
+        index += 1
+    return pids
+
+
+def _kb(path: str, key: str) -> int:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
