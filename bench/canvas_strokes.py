@@ -6,8 +6,8 @@ digit is thinned to a one-pixel centre line (Zhang & Suen 1984), the centre line
 to where it goes on the canvas, and every canvas pixel within half the pen width of it is
 inked — with a one-pixel soft edge when anti-aliased, as a browser canvas draws.
 
-Thinning is vectorised over the whole image (one NumPy expression per sub-iteration); the
-distance to the centre line is SciPy's exact Euclidean distance transform.
+Thinning is the training augmentation's (``model.strokes``); the distance to the centre line is
+SciPy's exact Euclidean distance transform.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy.ndimage import distance_transform_edt
+
+from model.strokes import thin as thin_batch
 
 WORK_SIDE = 112  # the digit is thinned at this resolution (longer side): 4× MNIST's 28 px frame
 
@@ -37,32 +39,8 @@ def work_mask(digit: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
 
 
 def thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang–Suen thinning: (h, w) bool → (h, w) bool one-pixel-wide centre line (8-connected)."""
-    img = np.pad(mask, 1).astype(np.uint8)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = img
-            # Neighbours P2..P9, clockwise from north, each (h, w) for the interior pixels.
-            n = [
-                p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
-                p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2],
-            ]  # fmt: skip
-            count = sum(x.astype(np.int16) for x in n)  # B(P1)
-            ring = n + [n[0]]
-            transitions = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.int16) for i in range(8))  # A(P1)
-            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
-            if step == 0:
-                side_ok = ((p2 & p4 & p6) == 0) & ((p4 & p6 & p8) == 0)
-            else:
-                side_ok = ((p2 & p4 & p8) == 0) & ((p2 & p6 & p8) == 0)
-            centre = p[1:-1, 1:-1]
-            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side_ok
-            if remove.any():
-                centre[remove] = 0  # a view into img: removes in place
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
+    """Zhang–Suen thinning (model.strokes.thin): (h, w) bool → (h, w) bool one-pixel-wide centre line."""
+    return thin_batch(mask[None])[0]
 
 
 def centre_line_segments(skeleton: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@
 Each call draws fresh random distortions for every image of a ``(n, 28, 28)``
 float batch and returns a new ``(n, 28, 28)`` batch:
 
+- redrawing with a round pen (``model.strokes``): the digit's centre line, computed once per
+  training image, drawn again with strokes of one width, as a canvas pen draws;
 - stroke thickening / thinning: a blend towards a grey-scale dilation or erosion;
 - a random affine map (rotation, scale, shear, shift) and an elastic
   distortion (Simard et al. 2003), combined into *one* sampling grid so each
@@ -17,6 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from model.strokes import restroke
 
 Array = np.ndarray
 SIDE = 28
@@ -34,15 +38,33 @@ class Augmentation:
     elastic_alpha: float = 1.2  # pixels: RMS displacement of the elastic field
     elastic_sigma: float = 4.0  # pixels: smoothness of the elastic field
     thickness: float = 0.5  # probability of changing stroke width
+    restroke: float = 0.0  # probability of redrawing the centre line with a round pen (needs centre lines)
+    pen_radius: int = 3  # largest pen radius, in pixels of the 56×56 centre lines (1 … pen_radius)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
-def augment(images: Array, rng: np.random.Generator, aug: Augmentation) -> Array:
-    """Distort a batch: images (n, 28, 28) float32 in [0, 1] → (n, 28, 28) float32."""
+def augment(images: Array, rng: np.random.Generator, aug: Augmentation, lines: Array | None = None) -> Array:
+    """Distort a batch: images (n, 28, 28) float32 in [0, 1] → (n, 28, 28) float32.
+
+    lines: the images' centre lines (n, 56, 56) bool (``model.strokes.centre_lines``), needed
+    when ``aug.restroke`` > 0.
+    """
+    if aug.restroke > 0 and lines is not None:
+        images = redraw(images, lines, rng, aug.restroke, aug.pen_radius)
     images = change_thickness(images, rng, aug.thickness)
     return resample(images, sampling_grid(len(images), rng, aug))
+
+
+def redraw(images: Array, lines: Array, rng: np.random.Generator, probability: float, largest: int) -> Array:
+    """Replace each chosen image by its centre line drawn with a pen of radius 1 … largest (56-px pixels)."""
+    chosen = np.flatnonzero(rng.random(len(images)) < probability)
+    if not len(chosen):
+        return images
+    images = images.copy()
+    images[chosen] = restroke(lines[chosen], rng.integers(1, largest + 1, len(chosen)))
+    return images
 
 
 def change_thickness(images: Array, rng: np.random.Generator, probability: float) -> Array:
