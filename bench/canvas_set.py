@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from bench.canvas_strokes import centre_line_segments, stroke, thin, work_mask
+from bench.canvas_strokes import centre_line_segments, pen_path, stroke, work_mask
 
 SOURCES = {"mnist-test": 0, "uci-digits": 1, "mnist-train": 2}  # a stable number per source, for the seeds
 SIZES = {"small": (0.25, 0.45), "medium": (0.45, 0.7), "large": (0.7, 0.9)}  # of the canvas's shorter side
@@ -100,7 +100,7 @@ def draw(
     if style.pen == "own ink":
         shape, extent = mask.shape, side
     else:  # the centre line, cropped to itself; with the pen's width it spans `side`
-        segments = centre_line_segments(thin(mask))
+        segments = centre_line_segments(pen_path(mask))
         segments -= segments.reshape(-1, 2).min(axis=0)
         shape = tuple(int(v) + 1 for v in segments.reshape(-1, 2).max(axis=0))
         extent = max(side - pen, 1.0)

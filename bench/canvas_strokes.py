@@ -6,8 +6,8 @@ digit is thinned to a one-pixel centre line (Zhang & Suen 1984), the centre line
 to where it goes on the canvas, and every canvas pixel within half the pen width of it is
 inked — with a one-pixel soft edge when anti-aliased, as a browser canvas draws.
 
-Thinning is the training augmentation's (``model.strokes``); the distance to the centre line is
-SciPy's exact Euclidean distance transform.
+Filled-in loops stay filled (``pen_path``). Thinning is the training augmentation's
+(``model.strokes``); the distance to the centre line is SciPy's exact Euclidean distance transform.
 """
 
 from __future__ import annotations
@@ -41,6 +41,22 @@ def work_mask(digit: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
 def thin(mask: np.ndarray) -> np.ndarray:
     """Zhang–Suen thinning (model.strokes.thin): (h, w) bool → (h, w) bool one-pixel-wide centre line."""
     return thin_batch(mask[None])[0]
+
+
+def pen_path(mask: np.ndarray, blob: float = 2.2) -> np.ndarray:
+    """(h, w) bool ink → (h, w) bool where a pen's centre passes: the centre line, plus filled-in parts.
+
+    Thinning turns a loop the writer filled in (an ink blot) into a line, which changes the digit;
+    a person redrawing it would fill it again. So wherever the ink is more than ``blob`` times as
+    thick as the writer's typical stroke, the region the writer's pen centre covered is kept.
+    """
+    skeleton = thin(mask)
+    inside = distance_transform_edt(mask)  # (h, w) distance to the background
+    half = float(np.median(inside[skeleton])) if skeleton.any() else 0.0  # the typical half stroke width
+    core = inside > blob * half
+    if half == 0.0 or core.sum() < 2 * half * half:  # none, or a few pixels where strokes meet: no blot
+        return skeleton
+    return skeleton | (distance_transform_edt(~core) <= half)  # the thick core, grown back by half a stroke
 
 
 def centre_line_segments(skeleton: np.ndarray) -> np.ndarray:

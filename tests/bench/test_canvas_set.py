@@ -123,3 +123,17 @@ def test_hard_edges_have_no_grey_and_antialiased_ones_do() -> None:
 def test_own_ink_keeps_the_writers_stroke_width() -> None:
     thin_ring, bold_ring = (ink_map(drawn(style(pen="own ink"), digit=ring(w)).image) for w in (2, 5))
     assert stroke_width(bold_ring) > 1.8 * stroke_width(thin_ring)
+
+
+def test_a_filled_loop_stays_filled_with_any_pen() -> None:
+    """A "9" whose loop the writer filled in: thinning alone would leave a line; the redraw keeps a blot."""
+    image = Image.new("L", (28, 28), 0)
+    pen = ImageDraw.Draw(image)
+    pen.ellipse((9, 4, 19, 13), fill=255)  # the filled loop
+    pen.line((18, 9, 16, 24), fill=255, width=2)  # the tail
+    nine = np.asarray(image)
+    for pen_name in ("hairline", "medium"):
+        ink = ink_map(drawn(style(pen=pen_name, size="large"), digit=nine).image)
+        rows, cols = np.nonzero(ink > 0.5)
+        top = ink[rows.min() : rows.min() + (rows.max() - rows.min()) // 3, cols.min() : cols.max() + 1]
+        assert (top > 0.5).mean() > 0.4, pen_name  # the top third is mostly ink, not a thin outline
