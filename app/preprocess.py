@@ -176,6 +176,10 @@ def normalise_strokes(fine: np.ndarray) -> np.ndarray:
     per_box_px = FINE / BOX
     width = stroke_width(fine) / per_box_px
     if width < THIN:
+        # A hairline shrunk to FINE is faint (a 1-px line 3× smaller keeps a third of its ink):
+        # bring its strokes to full strength first, or the dilated strokes stay grey, unlike MNIST's.
+        strokes = fine[fine >= INK_THRESHOLD * fine.max()]
+        fine = np.clip(fine / np.quantile(strokes, 0.9), 0.0, 1.0)
         return grey_morphology(fine, round((THIN_TARGET - width) / 2 * per_box_px), np.maximum)
     if width > THICK:
         eroded = grey_morphology(fine, round((width - THICK_TARGET) / 2 * per_box_px), np.minimum)

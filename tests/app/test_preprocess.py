@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app import preprocess as pre
-from tests.app.helpers import FOUR, centre_of_mass, draw, encode, ink_box
+from tests.app.helpers import FOUR, SEVEN, centre_of_mass, draw, encode, ink_box
 
 MNIST_CENTRE = 14.0  # MNIST's digits have their centre of mass at row 14, column 14 (tests/app/test_accuracy.py)
 
@@ -201,3 +201,13 @@ def test_from_pixels() -> None:
 
 def test_seven_and_four_differ(reference: np.ndarray) -> None:
     assert similar(frame_of(draw(strokes=FOUR)), reference) < 0.5  # the checks above are not vacuous
+
+
+@pytest.mark.parametrize("strokes", [SEVEN, FOUR], ids=["seven", "four"])
+@pytest.mark.parametrize("width", [1, 2], ids=["1px", "2px"])
+def test_hairline_becomes_full_strength_strokes(strokes: list, width: int) -> None:
+    """A hairline shrunk to 28×28 is faint; MNIST's strokes are not: it must come out like a normal pen's."""
+    hairline = frame_of(draw(strokes, width=width))
+    normal = frame_of(draw(strokes, width=18))
+    assert 0.85 <= hairline.sum() / normal.sum() <= 1.2  # as much ink
+    assert (hairline > 0.9).sum() >= 0.25 * (hairline > 0.1).sum()  # most of it at full strength, not grey
