@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import uvicorn
@@ -15,6 +16,11 @@ def main() -> int:
     except SettingsError as err:
         print(f"digitpad: {err}", file=sys.stderr)
         return 2
+    # uvicorn shuts down gracefully on SIGTERM, then restores the handler it found and raises the signal
+    # again, so the exit status would read "killed by SIGTERM" (143). A requested stop is a clean exit:
+    # with this handler in place the re-raised signal is ignored and the process exits 0 — also where
+    # it is not PID 1 of a container (which ignores it anyway): under systemd, tini, a shell, a test.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
         "app.main:app",
         host=settings.host,

@@ -1,0 +1,59 @@
+"""A bounded loopback load test against a real uvicorn process: a mix of valid and invalid requests at
+concurrency 64 gets only the expected answers — no 5xx, no dropped connection — and the server's resident
+memory grows by less than 10%.
+
+The suite sends DIGITPAD_LOAD_REQUESTS requests (default 1,000: ~15 s on a busy 2-core machine);
+``make loadtest`` sends 20,000 to the shipped models. DIGITPAD_LOAD_MODELS picks the models folder
+(default: the small test models), DIGITPAD_LOAD_CONCURRENCY the concurrency (default 64).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.app.load import BODY_LIMIT, mix, run
+from tests.app.serving import environment, free_port, running, uvicorn
+
+REQUESTS = int(os.environ.get("DIGITPAD_LOAD_REQUESTS", "1000"))
+CONCURRENCY = int(os.environ.get("DIGITPAD_LOAD_CONCURRENCY", "64"))
+MAX_GROWTH = 0.10  # resident memory after the run vs after the warm-up
+MIB = 1024 * 1024
+
+
+def test_load(models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = Path(os.environ.get("DIGITPAD_LOAD_MODELS") or models_dir)
+    port = free_port()
+    env = environment(folder, DIGITPAD_MAX_BODY_BYTES=str(BODY_LIMIT))
+    kinds = mix()
+    with running(uvicorn(port), env, port, tmp_path / "server.log") as server:
+        # Warm-up at full concurrency: the thread pool's threads, allocator arenas and caches all exist after it.
+        warm_up = asyncio.run(run(server.url, max(320, REQUESTS // 10), CONCURRENCY, kinds))
+        assert not warm_up.errors and not warm_up.wrong, warm_up.summary()
+        before = server.rss()
+        samples: list[int] = []
+
+        def sample(done: int) -> None:
+            if done % max(1, REQUESTS // 10) == 0:
+                samples.append(server.rss())
+
+        result = asyncio.run(run(server.url, REQUESTS, CONCURRENCY, kinds, on_progress=sample))
+        after = server.rss()
+        log_lines = len(server.output().splitlines())
+    growth = (after - before) / before
+    with capsys.disabled():
+        print(f"\nload: {result.summary()}")
+        trail = " ".join(f"{rss / MIB:.0f}" for rss in samples)
+        print(f"load: RSS {before / MIB:.1f} MiB after warm-up, {after / MIB:.1f} MiB after ({growth:+.1%}); "
+              f"during (MiB): {trail}")
+    assert result.requests == REQUESTS
+    assert not result.errors, f"dropped or refused connections: {result.summary()}"
+    assert not any(status >= 500 for status in result.statuses), result.summary()
+    assert not result.wrong, f"unexpected answers: {result.summary()}"
+    assert set(result.statuses) == {200, 404, 413, 422}  # the mix really was mixed
+    assert growth < MAX_GROWTH, f"RSS grew {growth:.1%}"
+    # Nothing lost on the server's side either: one log line per request (plus start-up and shutdown lines).
+    assert log_lines >= REQUESTS + warm_up.requests
