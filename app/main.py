@@ -16,7 +16,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import errors
-from app.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    BodyLimitMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+    StartupFailureMessage,
+)
 from app.registry import StartupError, load_models
 from app.routes import health, models, pages, predict
 from app.settings import Settings
@@ -40,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registry = load_models(settings.models_dir, settings.default_model)
     except StartupError as err:
         log.error("cannot start: %s", err)
+        app.state.startup_error = err  # app.middleware.StartupFailureMessage: this line, no traceback
         raise
     app.state.registry = registry
     for loaded in registry.models.values():
@@ -91,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(StartupFailureMessage)
     return app
 
 

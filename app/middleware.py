@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request body limit, one log line per request, and response headers.
+"""Pure-ASGI middleware: request body limit, one log line per request, response headers, start-up failures.
 
 Pure ASGI (no BaseHTTPMiddleware) so nothing buffers a body: the limit counts bytes as
 ``receive()`` hands them to the app, and stops at the limit.
@@ -71,6 +71,31 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await send_json(send, 413, {"detail": err.detail}, close=True)
+
+
+class StartupFailureMessage:
+    """When the models cannot load, let the server print our one-line reason, not a traceback after it.
+
+    Starlette reports a failed start-up to the server with the whole traceback as the message, and
+    uvicorn prints it after the lifespan's own "cannot start: <file>: <problem>" line. For a
+    StartupError (``app.state.startup_error``, set by the lifespan) that is noise around the one line
+    that matters; any other start-up failure, a bug, keeps its traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def quiet_send(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and hasattr(scope["app"].state, "startup_error"):
+                message = {**message, "message": ""}  # already logged, in one line
+            await send(message)
+
+        await self.app(scope, receive, quiet_send)
 
 
 class RequestLogMiddleware:

@@ -85,7 +85,12 @@ def load(path: str | Path) -> Model:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as err:
         # np.load reads anything that is not a zip archive as a pickle, which allow_pickle=False refuses:
         # say what the file is not, rather than repeat numpy's message about pickles.
-        reason = "not an .npz archive" if not zipfile.is_zipfile(path) else f"damaged .npz archive ({err})"
+        if not zipfile.is_zipfile(path):
+            reason = "not an .npz archive"
+        elif "allow_pickle" in str(err):  # an object array: its data is a pickle, which could run code
+            reason = "it holds pickled Python objects, which are never loaded (allow_pickle=False)"
+        else:
+            reason = f"damaged .npz archive ({err})"
         raise WeightsError(f"{path}: not a readable weights file: {reason}") from err
     try:
         return _build(arrays)
