@@ -1,4 +1,8 @@
-"""``python -m app``: serve the app with uvicorn on DIGITPAD_HOST:DIGITPAD_PORT (see app.settings)."""
+"""``python -m app``: serve the app with uvicorn on DIGITPAD_HOST:DIGITPAD_PORT (see app.settings).
+
+With DIGITPAD_WORKERS > 1 (the default on a machine with several cores) a supervisor process
+starts that many server processes on one listening socket.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import signal
 import sys
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from app.settings import Settings, SettingsError
 
@@ -21,15 +26,54 @@ def main() -> int:
     # with this handler in place the re-raised signal is ignored and the process exits 0 — also where
     # it is not PID 1 of a container (which ignores it anyway): under systemd, tini, a shell, a test.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:app",
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        workers=settings.workers,  # one process per core: the work per request is CPU-bound Python and NumPy
         access_log=False,  # app.middleware.RequestLogMiddleware logs every request
         server_header=False,  # no version banner
     )
+    if settings.workers == 1:
+        server = uvicorn.Server(config)
+        server.run()
+        return 0 if server.started else 3  # 3: uvicorn's status for a failed start-up (lifespan error …)
+    if not models_load(settings):
+        return 1
+    Supervisor(config, sockets=[config.bind_socket()]).run()
     return 0
+
+
+def models_load(settings: Settings) -> bool:
+    """Load the models once before starting the workers, and say why not if they do not load.
+
+    uvicorn's supervisor stops with status 0 when its workers fail to start; this keeps a
+    missing or corrupt weights file an error, with one message instead of one per worker.
+    """
+    from app.registry import StartupError, load_models  # NumPy and pydantic only when needed
+
+    try:
+        load_models(settings.models_dir, settings.default_model)
+    except StartupError as err:
+        print(f"digitpad: cannot start: {err}", file=sys.stderr)
+        return False
+    return True
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, closing its copy of the listening socket as soon as it is told to stop.
+
+    uvicorn's own keeps it open until the last worker has exited, so on SIGTERM new connections
+    would queue unanswered in the kernel's backlog while the workers finish the requests in
+    flight, and be reset at the end. Once every process has closed its copy, they are refused
+    at once, and a load balancer moves on.
+    """
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
 
 
 if __name__ == "__main__":

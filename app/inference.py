@@ -1,16 +1,57 @@
-"""From validated requests to answers: decode and preprocess each drawing, run the network once per batch."""
+"""From validated requests to answers: decode and preprocess each drawing, run the network once per batch.
+
+The work is CPU-bound (image decoding, NumPy), so the routes run it through ``in_thread``: off
+the event loop, which stays free to read requests and answer /healthz.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
 import numpy as np
 
 from app.errors import InputError
 from app.images import image_bytes, open_image
 from app.preprocess import Prepared, from_pixels, preprocess
-from app.registry import LoadedModel
-from app.schemas import PredictRequest, PredictResponse
+from app.registry import LoadedModel, Registry
+from app.schemas import BatchRequest, BatchResponse, PredictRequest, PredictResponse
 
 DECIMALS = 6  # float32 carries about 7 significant digits; more would only bloat the JSON
+T = TypeVar("T")
+
+
+async def in_thread(function: Callable[..., T], *args: object) -> T:
+    """``function(*args)`` in the event loop's worker threads (anyio's default pool, as FastAPI uses).
+
+    A limit of one thread per process measured no faster (docs/performance.md), and would make
+    every small drawing wait behind a large upload or batch.
+    """
+    return await anyio.to_thread.run_sync(function, *args)
+
+
+def answer(loaded: LoadedModel, item: PredictRequest) -> PredictResponse:
+    """POST /api/predict: one drawing (image or pixels) → its answer."""
+    return predict(loaded, [prepare_request(item)], [item.explain])[0]
+
+
+def answer_file(loaded: LoadedModel, data: bytes, explain: bool) -> PredictResponse:
+    """POST /api/predict/file: the bytes of an uploaded image → its answer."""
+    return predict(loaded, [prepare_file(data)], [explain])[0]
+
+
+def answer_batch(registry: Registry, body: BatchRequest) -> BatchResponse:
+    """POST /api/predict/batch: each model involved runs its network once, on all of its items."""
+    chosen = [registry.get(item.model or body.model) for item in body.items]  # unknown names → 404 first
+    prepared = prepare_batch(body.items)
+    results: list[PredictResponse | None] = [None] * len(body.items)
+    for name in dict.fromkeys(loaded.name for loaded in chosen):
+        indices = [i for i, loaded in enumerate(chosen) if loaded.name == name]
+        answers = predict(registry.get(name), [prepared[i] for i in indices], [body.items[i].explain for i in indices])
+        for i, one in zip(indices, answers, strict=True):
+            results[i] = one
+    return BatchResponse(results=[one for one in results if one is not None])
 
 
 def prepare_request(item: PredictRequest) -> Prepared:

@@ -9,6 +9,7 @@
 | ``DIGITPAD_PORT``          | ``8000``              | port ``python -m app`` listens on                    |
 | ``DIGITPAD_LOG_LEVEL``     | ``info``              | debug, info, warning, error or critical              |
 | ``DIGITPAD_CORS_ORIGINS``  | empty (CORS off)      | comma-separated origins allowed to call the API, or ``*`` |
+| ``DIGITPAD_WORKERS``       | usable CPU cores      | server processes ``python -m app`` starts (1 to 64)  |
 
 A bad value stops the process with a message naming the variable.
 """
@@ -22,6 +23,11 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. ``docker run --cpuset-cpus``)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class SettingsError(ValueError):
@@ -39,6 +45,7 @@ class Settings:
     port: int = 8000
     log_level: str = "info"
     cors_origins: tuple[str, ...] = ()
+    workers: int = field(default_factory=usable_cores)  # the work is CPU-bound: one process per core
     static_dir: Path = field(default=REPO_ROOT / "static")
 
     @classmethod
@@ -63,6 +70,7 @@ class Settings:
             port=_integer(get("PORT"), "DIGITPAD_PORT", defaults.port, 0, 65535),
             log_level=log_level,
             cors_origins=origins,
+            workers=_integer(get("WORKERS"), "DIGITPAD_WORKERS", defaults.workers, 1, 64),
         )
 
 

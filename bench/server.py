@@ -33,6 +33,18 @@ class Server:
             pss += _kb(f"/proc/{pid}/smaps_rollup", "Pss:")
         return {"rss_mb": rss / 1024, "pss_mb": pss / 1024, "processes": len(pids)}
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its workers: a cost per request that
+        other load on the machine barely changes, unlike requests per second."""
+        ticks = 0
+        for pid in process_tree(self.process.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -49,18 +61,20 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(env: Mapping[str, str] | None = None, timeout: float = 60.0) -> Iterator[Server]:
+def serve(env: Mapping[str, str] | None = None, timeout: float = 60.0, repo: Path = REPO) -> Iterator[Server]:
     """Run ``python -m app`` with the default settings plus ``env``; stop it (SIGTERM, by pid) afterwards.
 
-    Its log goes to a temporary file, as it would go to a file or a log driver in production.
+    ``repo`` is the checkout to run (another one compares versions). Its log goes to a temporary
+    file, as it would go to a file or a log driver in production.
     """
     port = free_port()
     environ = {**os.environ, "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port), **(env or {})}
+    environ["PYTHONPATH"] = str(repo)
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkstemp(prefix="digitpad-bench-", suffix=".log")[1])
     with log.open("wb") as sink:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=environ, stdout=sink, stderr=sink)
+        process = subprocess.Popen([sys.executable, "-m", "app"], cwd=repo, env=environ, stdout=sink, stderr=sink)
         try:
             while not healthy(url):
                 if process.poll() is not None or time.perf_counter() - started > timeout:

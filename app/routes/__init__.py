@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from app.registry import Registry
 
 
-def get_registry(request: Request) -> Registry:
-    """The models loaded at start-up (see app.main's lifespan)."""
+async def get_registry(request: Request) -> Registry:
+    """The models loaded at start-up (see app.main's lifespan). ``async`` because FastAPI runs a plain
+    ``def`` dependency in its thread pool: a thread hop per request for a dictionary look-up."""
     return request.app.state.registry
 
 

@@ -11,6 +11,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=HealthResponse, summary="Liveness and readiness")
-def healthz(registry: RegistryDep) -> HealthResponse:
+async def healthz(registry: RegistryDep) -> HealthResponse:
     """200 once every model is loaded (the service does not accept connections before that)."""
     return HealthResponse(models=registry.names, default_model=registry.default)

@@ -56,6 +56,19 @@ def test_corrupt_weights_stop_the_process(models_dir: Path, tmp_path: Path) -> N
     assert f"cannot start: {tmp_path / 'classic.npz'}" in done.stderr
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_python_m_app_stops_on_corrupt_weights(models_dir: Path, tmp_path: Path, workers: str) -> None:
+    # With several workers uvicorn's supervisor would exit 0 when they fail: python -m app checks first.
+    for path in models_dir.glob("*.npz"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "classic.npz").write_bytes(b"PK\x03\x04 this is not a zip archive")
+    env = environment(tmp_path, DIGITPAD_WORKERS=workers, DIGITPAD_PORT=str(free_port()))
+    command = [sys.executable, "-m", "app"]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f"cannot start: {tmp_path / 'classic.npz'}" in done.stderr
+
+
 def test_python_m_app_refuses_bad_settings(models_dir: Path) -> None:
     env = environment(models_dir, DIGITPAD_PORT="eighty")
     done = subprocess.run(

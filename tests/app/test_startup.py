@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -24,6 +25,7 @@ def test_default_settings() -> None:
     assert settings.max_body_bytes == 2 * 1024 * 1024
     assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 8000, "info")
     assert settings.cors_origins == ()
+    assert settings.workers == len(os.sched_getaffinity(0))  # one server process per usable core
 
 
 def test_settings_from_environment(tmp_path: Path) -> None:
@@ -36,6 +38,7 @@ def test_settings_from_environment(tmp_path: Path) -> None:
             "DIGITPAD_PORT": "9000",
             "DIGITPAD_LOG_LEVEL": "WARNING",
             "DIGITPAD_CORS_ORIGINS": "https://a.example, https://b.example ,",
+            "DIGITPAD_WORKERS": "3",
             "HOST": "ignored",
         }
     )
@@ -43,6 +46,7 @@ def test_settings_from_environment(tmp_path: Path) -> None:
     assert settings.max_body_bytes == 1000 and settings.host == "0.0.0.0" and settings.port == 9000
     assert settings.log_level == "warning"
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.workers == 3
 
 
 @pytest.mark.parametrize(
@@ -52,6 +56,7 @@ def test_settings_from_environment(tmp_path: Path) -> None:
         ("MAX_BODY_BYTES", "0", "at least 1"),
         ("PORT", "70000", "at most 65535"),
         ("LOG_LEVEL", "loud", "choose one of critical, error, warning, info, debug"),
+        ("WORKERS", "0", "DIGITPAD_WORKERS=0 must be at least 1"),
     ],
 )
 def test_bad_settings(name: str, value: str, fragment: str) -> None:
