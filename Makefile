@@ -5,18 +5,19 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint train evaluate canvas-eval clean docker-test
+.PHONY: install run test lint train evaluate canvas-eval clean docker-test constraints audit loadtest fuzz
 
-$(VENV)/.installed: pyproject.toml
+# Runtime dependencies at the versions in constraints.txt (the tested ones; `make constraints` renews it).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT) --no-server-header
 
 lint: install
 	$(PY) -m ruff check .
@@ -33,7 +34,7 @@ evaluate: install
 
 # The canvas set (bench/canvas_set.py) through the real API: accuracy per source and per style, both models.
 $(VENV)/.installed-eval: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,eval]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,eval]'
 	touch $@
 
 canvas-eval: $(VENV)/.installed-eval
@@ -43,5 +44,28 @@ canvas-eval: $(VENV)/.installed-eval
 docker-test:
 	docker/test.sh
 
+# Pin the runtime dependencies to the versions installed in .venv (run it after the suite passes on new ones).
+constraints: install
+	$(PY) tools/constraints.py > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+# pip-audit over constraints.txt, in its own virtual environment; needs PyPI's or OSV's vulnerability data
+# online, and says which packages it could not audit (exit 2) rather than report them clean.
+AUDIT_VENV ?= .venv-audit
+$(AUDIT_VENV)/.installed:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet pip-audit
+	touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/python tools/audit.py constraints.txt
+
+# The full load test: 20,000 mixed requests at concurrency 64 against the shipped models (the suite sends 1,000).
+loadtest: install
+	DIGITPAD_LOAD_REQUESTS=20000 DIGITPAD_LOAD_MODELS=model/weights $(PY) -m pytest tests/app/test_load.py -q -s -p no:cacheprovider
+
+# Fuzz the API much longer than the suite does (1,000 examples per operation and mode, fresh random seeds).
+fuzz: install
+	DIGITPAD_FUZZ_EXAMPLES=1000 DIGITPAD_FUZZ_RANDOM=1 $(PY) -m pytest tests/app/test_fuzz.py -q -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(AUDIT_VENV) .pytest_cache .ruff_cache build *.egg-info

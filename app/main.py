@@ -16,12 +16,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import errors
-from app.middleware import (
-    BodyLimitMiddleware,
-    RequestLogMiddleware,
-    SecurityHeadersMiddleware,
-    StartupFailureMessage,
-)
+from app.headers import SecurityHeadersMiddleware
+from app.middleware import BodyLimitMiddleware, RequestLogMiddleware, StartupFailureMessage
 from app.registry import StartupError, load_models
 from app.routes import health, models, pages, predict
 from app.settings import Settings

@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request body limit, one log line per request, response headers, start-up failures.
+"""Pure-ASGI middleware: request body limit, one log line per request, start-up failures (headers: app.headers).
 
 Pure ASGI (no BaseHTTPMiddleware) so nothing buffers a body: the limit counts bytes as
 ``receive()`` hands them to the app, and stops at the limit.
@@ -10,7 +10,7 @@ import json
 import logging
 import time
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -122,29 +122,6 @@ class RequestLogMiddleware:
         finally:
             elapsed = (time.perf_counter() - start) * 1000
             log.info("%s %s %d %.1f ms", scope["method"], scope["path"], status, elapsed)
-
-
-class SecurityHeadersMiddleware:
-    """Add headers every response should carry: no MIME sniffing, no referrer leaks."""
-
-    HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def adding_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.HEADERS.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, adding_send)
 
 
 async def send_json(send: Send, status: int, content: dict[str, str], close: bool = False) -> None:
