@@ -1,0 +1,80 @@
+"""In-process cost of one drawing: each step of a prediction, median and p99, without HTTP.
+
+    python -m bench.inprocess                 # 2,000 runs of each step
+    python -m bench.inprocess --runs 500
+
+The drawing is a realistic 280×280 canvas PNG data URL (bench/sample.py). The steps are timed
+in the order a request runs them, alternating, so load from elsewhere hits them alike. The BLAS
+runs one thread, as in the service (see app/__init__.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from app.images import image_bytes, open_image
+from app.inference import answer, answer_batch, predict
+from app.preprocess import preprocess
+from app.registry import load_models
+from app.schemas import BatchRequest, PredictRequest
+from app.settings import Settings
+from bench import machine
+from bench.sample import data_url
+
+BATCH = 32
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=2000)
+    args = p.parse_args(argv)
+    machine.blas_threads(1)  # as in the service
+    print("machine:")
+    print(machine.describe())
+    registry = load_models(Settings().models_dir, "default")
+    url = data_url(3)
+    body = json.dumps({"image": url})
+    data = image_bytes(url)
+    image = open_image(data)
+    prepared = preprocess(image)
+    default, classic = registry.get("default"), registry.get("classic")
+    batch_body = json.dumps({"items": [{"image": url}] * BATCH})
+    steps: dict[str, Callable[[], object]] = {
+        "parse the JSON body (pydantic)": lambda: PredictRequest.model_validate_json(body),
+        "data URL → PNG bytes (base64)": lambda: image_bytes(url),
+        "PNG → pixels (Pillow decode)": lambda: open_image(data),
+        "pixels → 28×28 (preprocess)": lambda: preprocess(image),
+        "network, default (784-1024-1024-10)": lambda: default.model.network.forward(prepared.pixels[None]),
+        "network, classic (784-16-16-10)": lambda: classic.model.network.forward(prepared.pixels[None]),
+        "network + answer object, default": lambda: predict(default, [prepared], [False]),
+        "all of it, default (app.inference.answer)": lambda: answer(default, PredictRequest.model_validate_json(body)),
+        f"batch of {BATCH}, per drawing (answer_batch)": lambda: answer_batch(
+            registry, BatchRequest.model_validate_json(batch_body)
+        ),
+    }
+    times = {name: [] for name in steps}
+    for step in steps.values():  # warm-up
+        step()
+    for _ in range(args.runs):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - started)
+    runs = {name: np.array(values) * 1000 for name, values in times.items()}
+    runs[f"batch of {BATCH}, per drawing (answer_batch)"] /= BATCH
+    print(f"\none drawing: {len(data):,}-byte PNG, {image.size[0]}×{image.size[1]} {image.mode}; {args.runs} runs")
+    print(f"{'step':<44} {'median ms':>9} {'p99 ms':>8} {'min ms':>8}")
+    for name, values in runs.items():
+        print(f"{name:<44} {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} {values.min():>8.3f}")
+    print(f"\nload average at the end: {machine.load_average()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
