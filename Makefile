@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint train evaluate canvas-eval clean docker-test constraints audit loadtest fuzz
+.PHONY: install run test lint train evaluate canvas-eval clean docker-test constraints audit loadtest fuzz \
+	bench bench-trainer bench-inprocess bench-service bench-container
 
 # Runtime dependencies at the versions in constraints.txt (the tested ones; `make constraints` renews it).
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -39,6 +40,25 @@ $(VENV)/.installed-eval: $(VENV)/.installed
 
 canvas-eval: $(VENV)/.installed-eval
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.canvas_eval
+
+# Benchmarks, run by hand; each prints the machine and its figures side by side (docs/performance.md).
+# PyTorch for bench-trainer: `.venv/bin/pip install -e '.[bench]'` (see docs/performance.md first);
+# without it the trainer is measured alone. The HTTP benchmarks need wrk (`apt-get install -y wrk`).
+bench: bench-trainer bench-inprocess bench-service
+
+bench-trainer: install
+	$(PY) -m bench.trainer
+
+bench-inprocess: install
+	$(PY) -m bench.inprocess
+
+bench-service: install
+	@command -v wrk >/dev/null || { echo "bench-service needs wrk: apt-get install -y wrk"; exit 2; }
+	$(PY) -m bench.service
+
+# The same HTTP benchmark against the container (builds the image as docker-test does; needs root or an engine).
+bench-container: install
+	bench/container.sh
 
 # Builds the Docker image on a local Debian base and runs it for real (needs root or a running engine).
 docker-test:

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     env = dict(item.split("=", 1) for item in args.env)
     print("machine:")
-    print(machine.describe({"server settings": ", ".join(args.env) or "defaults (python -m app)"}))
+    server_label = f"{args.url} (already running)" if args.url else ", ".join(args.env) or "defaults (python -m app)"
+    print(machine.describe({"server": server_label}))
     work = Path(tempfile.mkdtemp(prefix="digitpad-bench-"))
     bodies = write_bodies(work)
     if args.url:
