@@ -43,20 +43,28 @@ def thin(mask: np.ndarray) -> np.ndarray:
     return thin_batch(mask[None])[0]
 
 
-def pen_path(mask: np.ndarray, blob: float = 2.2) -> np.ndarray:
+def pen_path(mask: np.ndarray, blob: float = 2.0) -> np.ndarray:
     """(h, w) bool ink → (h, w) bool where a pen's centre passes: the centre line, plus filled-in parts.
 
     Thinning turns a loop the writer filled in (an ink blot) into a line, which changes the digit;
-    a person redrawing it would fill it again. So wherever the ink is more than ``blob`` times as
-    thick as the writer's typical stroke, the region the writer's pen centre covered is kept.
+    a person redrawing it would fill it again. So wherever the centre line runs through ink more
+    than ``blob`` times as thick as the writer's typical stroke, the pen's centre also covers a disc
+    there, as wide as that ink less a typical stroke (the medial-axis reconstruction of the blot).
     """
     skeleton = thin(mask)
     inside = distance_transform_edt(mask)  # (h, w) distance to the background
-    half = float(np.median(inside[skeleton])) if skeleton.any() else 0.0  # the typical half stroke width
-    core = inside > blob * half
-    if half == 0.0 or core.sum() < 2 * half * half:  # none, or a few pixels where strokes meet: no blot
+    if not skeleton.any():
         return skeleton
-    return skeleton | (distance_transform_edt(~core) <= half)  # the thick core, grown back by half a stroke
+    half = float(np.median(inside[skeleton]))  # the writer's typical half stroke width
+    ys, xs = np.nonzero(skeleton & (inside > blob * half))
+    if not len(ys):
+        return skeleton
+    radius = inside[ys, xs] - half  # (k,)
+    rows, cols = np.indices(mask.shape)
+    path = skeleton.copy()
+    for y, x, r in zip(ys, xs, radius):  # a few dozen points at most
+        path |= (rows - y) ** 2 + (cols - x) ** 2 <= r * r
+    return path
 
 
 def centre_line_segments(skeleton: np.ndarray) -> np.ndarray:
