@@ -42,7 +42,7 @@ canvas-eval: $(VENV)/.installed-eval
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.canvas_eval
 
 # Benchmarks, run by hand; each prints the machine and its figures side by side (docs/performance.md).
-# PyTorch for bench-trainer: `.venv/bin/pip install -e '.[bench]'` (see docs/performance.md first);
+# PyTorch for bench-trainer comes with the `bench` extra: read docs/performance.md before installing it;
 # without it the trainer is measured alone. The HTTP benchmarks need wrk (`apt-get install -y wrk`).
 bench: bench-trainer bench-inprocess bench-service
 
