@@ -35,7 +35,7 @@ class Kind:
 
 
 def mix() -> list[Kind]:
-    """The request mix: 6 valid kinds, 6 invalid ones (one of them over a 64 KiB body limit)."""
+    """The request mix: 6 valid kinds, 6 invalid ones (one of them ten times over the 64 KiB body limit)."""
     png = encode(draw())
     small = encode(draw(size=(64, 64), box=(12, 12, 52, 52), width=5))
     return [
@@ -50,13 +50,14 @@ def mix() -> list[Kind]:
         Kind("bad-json", "POST", "/api/predict", 422, {"content": b'{"pixels": [', "headers": JSON}),
         Kind("truncated-png", "POST", "/api/predict/file", 422, {"files": {"file": ("d.png", png[:200])}}),
         Kind("no-route", "GET", "/api/nothing", 404, {}),
-        Kind("over-limit", "POST", "/api/predict", 413, {"content": b'{"image": "' + b"A" * 70_000 + b'"}',
-                                                          "headers": JSON}),
+        Kind("over-limit", "POST", "/api/predict", 413, {"content": OVER_LIMIT, "headers": JSON}),
     ]
 
 
 JSON = {"content-type": "application/json"}
-BODY_LIMIT = 65536  # the server under load runs with this DIGITPAD_MAX_BODY_BYTES, so "over-limit" stays small
+BODY_LIMIT = 65536  # the server under load runs with this DIGITPAD_MAX_BODY_BYTES
+# Ten times the limit: the client is still sending when the server refuses it, and must get the 413 anyway.
+OVER_LIMIT = b'{"image": "' + b"A" * 640_000 + b'"}'
 
 
 @dataclass
@@ -95,7 +96,7 @@ async def run(
                 try:
                     response = await client.request(kind.method, kind.path, **kind.kwargs)
                 except httpx.TransportError as err:
-                    result.errors[type(err).__name__] += 1
+                    result.errors[f"{kind.name}: {type(err).__name__}"] += 1
                 else:
                     result.statuses[response.status_code] += 1
                     if response.status_code != kind.status:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.images import MAX_SIDE, open_image
 from app.main import create_app
-from app.middleware import BodyLimitMiddleware
+from app.middleware import DRAIN_BYTES, BodyLimitMiddleware
 from app.settings import Settings
 from tests.app.helpers import data_url, draw, encode, error, png_header_only
 
@@ -61,31 +61,59 @@ def test_limit_is_configurable(settings: Settings) -> None:
         assert client.post("/api/predict", json={"image": "x" * 900}).status_code == 422
 
 
-def test_middleware_stops_reading_at_the_limit() -> None:
-    """At the ASGI level: the app reads a chunked body, the middleware cuts it off after the limit
-    and answers 413; the rest of the (endless) body is never pulled from the server."""
-    pulled = 0
+def run_middleware(body_chunks: int, declared: int | None = None, endless: bool = False) -> tuple[int, int, list]:
+    """A naive app that reads a whole body of 1000-byte chunks behind a 10,000-byte limit.
+
+    Returns (chunks pulled from the server, bytes the app was given, messages sent).
+    """
+    pulled = given = 0
     sent: list[dict] = []
 
     async def receive() -> dict:
         nonlocal pulled
-        pulled += 1  # 1 MB in all, a hundred times the limit (bounded, so a broken limit fails, not hangs)
-        return {"type": "http.request", "body": b"x" * 1000, "more_body": pulled < 1000}
+        pulled += 1
+        assert pulled < 20_000, "read without end"
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": endless or pulled < body_chunks}
 
     async def send(message: dict) -> None:
         sent.append(message)
 
-    async def app(scope: dict, receive_, send_) -> None:  # noqa: ANN001 - reads the whole body, like a naive app
-        while (await receive_())["more_body"]:
-            pass
+    async def app(scope: dict, receive_, send_) -> None:  # noqa: ANN001
+        nonlocal given
+        while True:
+            message = await receive_()
+            given += len(message["body"])
+            if not message["more_body"]:
+                break
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"transfer-encoding", b"chunked")]}
+    headers = [(b"content-length", str(declared).encode())] if declared else [(b"transfer-encoding", b"chunked")]
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
     asyncio.run(BodyLimitMiddleware(app, limit=10_000)(scope, receive, send))
-    assert pulled == 11  # 10 chunks reach the limit exactly; the 11th crosses it
+    return pulled, given, sent
+
+
+def closes(sent: list) -> bool:
+    return (b"connection", b"close") in sent[0]["headers"]
+
+
+def test_middleware_cuts_the_app_off_at_the_limit_and_discards_the_rest() -> None:
+    """The app gets 10 chunks (the limit exactly), never the 11th; the rest of the 1 MB body is read and thrown
+    away so the client, still sending, can read the 413 (closing on unread data would reset the connection)."""
+    pulled, given, sent = run_middleware(1000)
+    assert given == 10_000 and pulled == 1000
     assert sent[0]["status"] == 413 and b"limit of 10,000 bytes" in sent[1]["body"]
+    assert not closes(sent)  # the whole body was read: the connection can serve the next request
 
 
-def test_middleware_refuses_declared_length_without_reading() -> None:
+def test_middleware_stops_discarding_an_endless_body() -> None:
+    pulled, given, sent = run_middleware(0, endless=True)
+    assert given == 10_000
+    assert pulled <= 11 + DRAIN_BYTES // 1000 + 2  # the limit, then DRAIN_BYTES discarded, then no more
+    assert sent[0]["status"] == 413 and closes(sent)
+
+
+def test_middleware_refuses_a_declared_length_at_once() -> None:
+    """Far over the limit: refused before the app runs and before anything is read; the connection closes."""
     async def receive() -> dict:
         raise AssertionError("the body must not be read")
 
@@ -97,9 +125,17 @@ def test_middleware_refuses_declared_length_without_reading() -> None:
     async def app(scope: dict, receive_, send_) -> None:  # noqa: ANN001
         raise AssertionError("the app must not run")
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", b"10001")]}
+    declared = 10_000 + DRAIN_BYTES + 1
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", str(declared).encode())]}
     asyncio.run(BodyLimitMiddleware(app, limit=10_000)(scope, receive, send))
-    assert sent[0]["status"] == 413 and (b"connection", b"close") in sent[0]["headers"]
+    assert sent[0]["status"] == 413 and closes(sent)
+
+
+def test_middleware_refuses_a_declared_length_after_discarding_it() -> None:
+    """Somewhat over the limit: the app never runs, the body is discarded, then the 413 (no reset)."""
+    pulled, given, sent = run_middleware(50, declared=50_000)
+    assert given == 0 and pulled == 50
+    assert sent[0]["status"] == 413 and b"50,000 bytes" in sent[1]["body"] and not closes(sent)
 
 
 @pytest.mark.parametrize("size", [(MAX_SIDE + 1, 1), (1, MAX_SIDE + 1), (5000, 5000)])
