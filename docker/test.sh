@@ -154,6 +154,25 @@ else
   fail "no pip, pytest, httpx, ruff or setuptools in the image's environment (found: $extras)"
 fi
 
+# The runtime dependencies are the pinned, tested versions (constraints.txt): none missing, none different.
+pins=$(grep -v '^#' constraints.txt | tr '\n' ' ')
+unpinned=$(docker run --rm --entrypoint python "$IMAGE" -c '
+import sys
+from importlib.metadata import PackageNotFoundError, version
+def installed(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "missing"
+pins = [pin.split("==") for pin in sys.argv[1:]]
+print(" ".join(f"{name}=={installed(name)}(pinned {want})" for name, want in pins if installed(name) != want))
+' $pins 2>&1)
+if [ -z "$unpinned" ]; then
+  pass "the image holds the pinned versions of all $(wc -w <<<"$pins") runtime dependencies (constraints.txt)"
+else
+  fail "the image holds the pinned versions of the runtime dependencies (differ: $unpinned)"
+fi
+
 # --- 5. run ---------------------------------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 start_container() { # start_container NAME PORT [docker run options...]: runs IMAGE, records the container
