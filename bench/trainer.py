@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import statistics
 import sys
 import time
@@ -98,9 +99,12 @@ def import_torch():  # noqa: ANN201 - torch is optional, so no annotation can na
 
 
 def torch_blas(torch) -> str:  # noqa: ANN001
+    """PyTorch's BLAS, oneDNN version and vector unit, from its build configuration."""
     config = torch.__config__.show()
-    found = [name for name in ("MKL", "oneDNN", "OpenBLAS") if name.lower() in config.lower()]
-    return "uses " + ", ".join(found) if found else "BLAS unknown"
+    patterns = (r"BLAS_INFO=(\w+)", r"MKL-DNN (v[\d.]+)", r"CPU capability usage: (\w+)")
+    found = [re.search(pattern, config) for pattern in patterns]
+    blas, dnn, cpu = (m.group(1) if m else "?" for m in found)
+    return f"BLAS {blas}, oneDNN {dnn}, {cpu}"
 
 
 def training_data(images: int) -> tuple[np.ndarray, np.ndarray, str]:
