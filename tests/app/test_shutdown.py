@@ -95,10 +95,16 @@ async def load_and_terminate(server: Server, port: int) -> tuple:
                 fast["ok" if response.status_code == 200 else f"status {response.status_code}"] += 1
 
     slow_clients = [httpx.AsyncClient(base_url=server.url, timeout=120) for _ in range(SLOW)]
+    start = time.monotonic()  # one batch alone, to time it (and warm the server up)
+    assert (await slow_request(slow_clients[0]))[0] == 200
+    alone = time.monotonic() - start
+    finished.clear()
     streams = [asyncio.create_task(fast_stream()) for _ in range(8)]
     await asyncio.sleep(0.5)  # the fast stream is flowing
     slow_tasks = [asyncio.create_task(slow_request(client)) for client in slow_clients]
-    await asyncio.sleep(0.7)  # the batches are uploaded and being worked on (each takes a second or more)
+    # The batches are uploaded (a few milliseconds) and being worked on: SLOW of them share at most a few
+    # cores with the fast stream, so none can be done a third of one batch's time alone after they were sent.
+    await asyncio.sleep(max(0.2, alone / 3))
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     refused_after = await asyncio.to_thread(wait_until_refused, port, signalled)
