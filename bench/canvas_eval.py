@@ -95,17 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     print(table(cases, list(models), [s for s, _, _ in sets], raw))
     last = list(models)[-1]
     wrong = [i for i, c in enumerate(cases) if c.predicted[last] != c.label]
+    per_source = SHEET_LIMIT // len(sets)  # an equal share of the sheet for each source's mistakes
+    shown = [i for source, _, _ in sets for i in [j for j in wrong if cases[j].source == source][:per_source]]
     mistakes = [
         (
             built[i].image,
             np.asarray(answers[last][i]["input"], dtype=np.float32),
-            f"{built[i].label}→{cases[i].predicted[last]} {built[i].style.pen}",
+            f"{built[i].label}→{cases[i].predicted[last]} {built[i].style.pen} {built[i].source[:4]}",
         )
-        for i in wrong[:SHEET_LIMIT]
+        for i in shown
     ]
     args.sheet.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(mistakes).save(args.sheet)
-    print(f"\n{last}: {len(wrong)} mistakes; contact sheet of the first {len(mistakes)}: {args.sheet}")
+    print(f"\n{last}: {len(wrong)} mistakes; contact sheet of {len(mistakes)} of them: {args.sheet}")
     return 0
 
 
