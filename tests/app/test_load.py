@@ -30,8 +30,10 @@ def test_load(models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -
     env = environment(folder, DIGITPAD_MAX_BODY_BYTES=str(BODY_LIMIT))
     kinds = mix()
     with running(uvicorn(port), env, port, tmp_path / "server.log") as server:
-        # Warm-up at full concurrency: the thread pool's threads, allocator arenas and caches all exist after it.
-        warm_up = asyncio.run(run(server.url, max(320, REQUESTS // 10), CONCURRENCY, kinds))
+        # Warm-up at full concurrency, a quarter as long as the run: the pool's 40 threads and their malloc
+        # arenas fill up over the first thousands of requests (with the shipped models, RSS rises ~10% over
+        # the first 6,000, then stays flat to the end); growth is measured from there.
+        warm_up = asyncio.run(run(server.url, max(320, REQUESTS // 4), CONCURRENCY, kinds))
         assert not warm_up.errors and not warm_up.wrong, warm_up.summary()
         before = server.rss()
         samples: list[int] = []
@@ -42,7 +44,8 @@ def test_load(models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -
 
         result = asyncio.run(run(server.url, REQUESTS, CONCURRENCY, kinds, on_progress=sample))
         after = server.rss()
-        log_lines = len(server.output().splitlines())
+        log = server.output()
+    log_lines = len(log.splitlines())
     growth = (after - before) / before
     with capsys.disabled():
         print(f"\nload: {result.summary()}")
@@ -50,7 +53,8 @@ def test_load(models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -
         print(f"load: RSS {before / MIB:.1f} MiB after warm-up, {after / MIB:.1f} MiB after ({growth:+.1%}); "
               f"during (MiB): {trail}")
     assert result.requests == REQUESTS
-    assert not result.errors, f"dropped or refused connections: {result.summary()}"
+    notes = [line for line in log.splitlines() if " digitpad: " not in line and "INFO:" not in line]
+    assert not result.errors, f"dropped or refused connections: {result.summary()}\nserver said: {notes[:20]}"
     assert not any(status >= 500 for status in result.statuses), result.summary()
     assert not result.wrong, f"unexpected answers: {result.summary()}"
     assert set(result.statuses) == {200, 404, 413, 422}  # the mix really was mixed
