@@ -26,12 +26,10 @@ class Server:
 
     def memory_mb(self) -> dict[str, float]:
         """RSS and PSS (shared pages split between processes) summed over the server and its workers."""
-        rss = pss = 0
         pids = process_tree(self.process.pid)
-        for pid in pids:
-            rss += _kb(f"/proc/{pid}/status", "VmRSS:")
-            pss += _kb(f"/proc/{pid}/smaps_rollup", "Pss:")
-        return {"rss_mb": rss / 1024, "pss_mb": pss / 1024, "processes": len(pids)}
+        rss = [_kb(f"/proc/{pid}/status", "VmRSS:") / 1024 for pid in pids]
+        pss = sum(_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in pids) / 1024
+        return {"rss_mb": sum(rss), "pss_mb": pss, "processes": len(pids), "rss_each_mb": [round(r) for r in rss]}
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server and its workers: a cost per request that

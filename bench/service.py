@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench import loadgen, machine
 from bench.sample import data_url
-from bench.server import healthy, serve
+from bench.server import Server, healthy, serve
 
 BATCH = 32  # drawings per /api/predict/batch request
 TARGET_RATIO = 0.5  # predict's requests/s at concurrency 64 ≥ this × healthz's
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             memory.append(("after start-up", server.memory_mb()))
         loadgen.run_wrk(url + "/api/predict", 8, 2, bodies["predict"])  # warm-up: caches, thread pools
         loadgen.run_wrk(url + "/healthz", 8, 1)
-        sweep = {c: compare(url, bodies, c, args) for c in args.concurrency}
+        sweep = {c: compare(url, bodies, c, args, server) for c in args.concurrency}
         print_sweep(sweep)
         print_batch(compare_batch(url, bodies, args))
         if server and args.soak:
@@ -103,14 +103,22 @@ def write_bodies(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def compare(url: str, bodies: dict[str, Path], connections: int, args: argparse.Namespace) -> dict[str, dict]:
-    """healthz and predict alternately at one concurrency; the medians of each side's runs."""
+def compare(
+    url: str, bodies: dict[str, Path], connections: int, args: argparse.Namespace, server: Server | None
+) -> dict[str, dict]:
+    """healthz and predict alternately at one concurrency; the medians of each side's runs.
+
+    With a server of our own, also its CPU time per request (``cpu_ms``)."""
     runs: dict[str, list[dict[str, float]]] = {"healthz": [], "predict": []}
     for round_ in range(args.rounds):
         order = ("healthz", "predict") if round_ % 2 == 0 else ("predict", "healthz")
         for name in order:
             target, body = (url + "/healthz", None) if name == "healthz" else (url + "/api/predict", bodies["predict"])
-            runs[name].append(loadgen.run_wrk(target, connections, args.seconds, body))
+            before = server.cpu_seconds() if server else 0.0
+            result = loadgen.run_wrk(target, connections, args.seconds, body)
+            if server:
+                result["cpu_ms"] = (server.cpu_seconds() - before) * 1000 / max(1, result["requests"])
+            runs[name].append(result)
     return {name: medians(results) for name, results in runs.items()}
 
 
@@ -128,8 +136,9 @@ def compare_batch(url: str, bodies: dict[str, Path], args: argparse.Namespace) -
 
 
 def medians(results: list[dict[str, float]]) -> dict[str, float]:
-    keys = ("rps", "p50_ms", "p99_ms")
-    summary = {key: statistics.median(r[key] for r in results) for key in keys}
+    keys = ("rps", "p50_ms", "p99_ms", "cpu_ms")
+    summary = {key: statistics.median(r[key] for r in results) for key in keys if key in results[0]}
+    summary["wrk_cpu_ms"] = statistics.median(r["client_cpu_s"] * 1000 / max(1, r["requests"]) for r in results)
     summary["errors"] = sum(r["errors"] for r in results)
     summary["requests"] = sum(r["requests"] for r in results)
     summary["runs_rps"] = [round(r["rps"]) for r in results]
@@ -147,6 +156,11 @@ def print_sweep(sweep: dict[int, dict[str, dict]]) -> None:
               f"{h['errors'] + p['errors']}")
     for c, sides in sweep.items():
         print(f"  runs at {c}: healthz {sides['healthz']['runs_rps']}, predict {sides['predict']['runs_rps']} req/s")
+    print("CPU time per request (ms; medians; the server's processes, and wrk's own):")
+    for c, sides in sweep.items():
+        cpu = ", ".join(f"{name} server {s['cpu_ms']:.3f}" for name, s in sides.items() if "cpu_ms" in s)
+        print(f"  at {c}: {cpu or 'server not ours'}; wrk: healthz {sides['healthz']['wrk_cpu_ms']:.3f}, "
+              f"predict {sides['predict']['wrk_cpu_ms']:.3f}")
 
 
 def print_batch(batch: dict[str, dict]) -> None:
@@ -160,7 +174,8 @@ def print_batch(batch: dict[str, dict]) -> None:
 def print_memory(memory: list[tuple[str, dict[str, float]]]) -> None:
     print("\nmemory of the server's processes (RSS summed; PSS splits shared pages):")
     for label, m in memory:
-        print(f"  {label:<44} RSS {m['rss_mb']:7.1f} MB   PSS {m['pss_mb']:7.1f} MB   ({m['processes']} processes)")
+        print(f"  {label:<44} RSS {m['rss_mb']:7.1f} MB   PSS {m['pss_mb']:7.1f} MB   "
+              f"(processes: {', '.join(f'{r} MB' for r in m['rss_each_mb'])})")
 
 
 def targets(sweep: dict[int, dict[str, dict]]) -> dict[str, str]:
