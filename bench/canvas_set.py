@@ -1,7 +1,7 @@
 """The canvas evaluation set: handwritten digits redrawn as a browser canvas would send them.
 
 Every drawing takes a digit from a *source* — the MNIST test set, or the UCI handwritten digits
-bundled with scikit-learn (43 other writers, 8×8) — and a *style* drawn at random:
+bundled with scikit-learn (the optdigits test set: 13 other writers, 8×8) — and a *style* drawn at random:
 
 - size: the digit's longer side is 0.25–0.9 of the canvas's shorter side, anywhere on it;
 - pen: the digit is thinned to its centre line and drawn again with a round pen from a hairline
