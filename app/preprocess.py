@@ -92,7 +92,8 @@ def _colour_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
     Each colour plane colour[..., c] is contiguous in memory (the array is a view of (C, H, W)).
     """
     if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit grey: Pillow's "L" would clip at 255
-        grey = np.asarray(_shrink(image.convert("F")), dtype=np.float32)
+        # A float image may hold NaN or ±inf: count those pixels as background rather than let them spread.
+        grey = np.nan_to_num(np.asarray(_shrink(image.convert("F")), dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         # I;16 is 16-bit; plain I is 16-bit from older Pillow's PNG reader, or 8-bit data widened.
         sixteen_bit = image.mode.startswith("I;16") or (image.mode == "I" and grey.max() > 255)
         scale = 65535.0 if sixteen_bit else 255.0

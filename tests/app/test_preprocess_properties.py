@@ -128,16 +128,15 @@ def test_any_valid_pixel_list(array: np.ndarray) -> None:
     assert prepared.empty == (max(values) < MIN_CONTRAST)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/preprocess.py lets NaN through in 32-bit float ('F') images: no accepted format decodes to F, "
-    "so the service is not affected; remove this mark when preprocess maps NaN to background",
-)
-def test_nan_pixels() -> None:
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_pixels_count_as_background(bad: float) -> None:
     values = np.zeros((28, 28), dtype=np.float32)
     values[10:18, 12:15] = 200.0
-    values[0, 0] = np.nan
-    check(preprocess(Image.fromarray(values)))
+    values[0, 0] = bad
+    prepared = preprocess(Image.fromarray(values))
+    assert not prepared.empty  # the stroke is still found ...
+    assert np.isfinite(prepared.pixels).all()  # ... and nothing non-finite reaches the network
+    assert prepared.pixels.min() >= 0.0 and prepared.pixels.max() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("mode", sorted(DECODABLE))
