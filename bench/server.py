@@ -44,6 +44,17 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def wait_idle(server: Server, timeout: float = 30.0) -> None:
+    """Wait until the server has used no CPU for 0.3 s (at most ``timeout``): an overloaded server is still
+    working through queued requests after the load generator stops, which would burden the next run."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        before = server.cpu_seconds()
+        time.sleep(0.3)
+        if server.cpu_seconds() - before < 0.02:
+            return
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

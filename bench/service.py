@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench import loadgen, machine
 from bench.sample import data_url
-from bench.server import Server, healthy, serve
+from bench.server import Server, healthy, serve, wait_idle
 
 BATCH = 32  # drawings per /api/predict/batch request
 TARGET_RATIO = 0.5  # predict's requests/s at concurrency 64 ≥ this × healthz's
@@ -114,6 +114,8 @@ def compare(
         order = ("healthz", "predict") if round_ % 2 == 0 else ("predict", "healthz")
         for name in order:
             target, body = (url + "/healthz", None) if name == "healthz" else (url + "/api/predict", bodies["predict"])
+            if server:
+                wait_idle(server)  # an overloaded server may still be answering the previous run's requests
             before = server.cpu_seconds() if server else 0.0
             result = loadgen.run_wrk(target, connections, args.seconds, body)
             if server:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import loadgen, machine
 from bench.sample import data_url
-from bench.server import REPO, Server, serve
+from bench.server import REPO, Server, serve, wait_idle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
                 for round_ in range(args.rounds):
                     names = list(servers) if round_ % 2 == 0 else list(servers)[::-1]
                     for name in names:
-                        runs[name].append(measure(servers[name], path, body, connections, args.seconds))
+                        runs[name].append(
+                            measure(servers[name], list(servers.values()), path, body, connections, args.seconds)
+                        )
                 for name, results in runs.items():
                     m = {k: statistics.median(r[k] for r in results) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms")}
                     errors = sum(r["errors"] for r in results)
@@ -77,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def measure(server: Server, path: str, body: Path | None, connections: int, seconds: float) -> dict[str, float]:
-    """One wrk run, with the server's CPU time per request."""
+def measure(
+    server: Server, servers: list[Server], path: str, body: Path | None, connections: int, seconds: float
+) -> dict[str, float]:
+    """One wrk run, with the server's CPU time per request; every server idle first."""
+    for other in servers:
+        wait_idle(other)
     before = server.cpu_seconds()
     result = loadgen.run_wrk(server.url + path, connections, seconds, body)
     result["cpu_ms"] = (server.cpu_seconds() - before) * 1000 / max(1, result["requests"])
