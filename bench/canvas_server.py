@@ -10,12 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
+
+from bench import server
 
 REPO = Path(__file__).resolve().parent.parent
 BODY_BUDGET = 1_500_000  # bytes of JSON per batch request: well under the service's 2 MiB default limit
@@ -36,56 +33,19 @@ def data_url(image: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def free_port() -> int:
-    """A loopback TCP port that is free now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serve(models: dict[str, Path], timeout: float = 120.0) -> Iterator[str]:
     """Run ``python -m app`` serving ``models`` (name → weights file); yield its base URL, stop it after."""
     with tempfile.TemporaryDirectory(prefix="digitpad-canvas-") as folder:
         for name, path in models.items():
             (Path(folder) / f"{name}.npz").symlink_to(Path(path).resolve())
-        port = free_port()
         env = {
-            **os.environ,
             "DIGITPAD_MODELS_DIR": folder,
             "DIGITPAD_DEFAULT_MODEL": next(iter(models)),
-            "DIGITPAD_HOST": "127.0.0.1",
-            "DIGITPAD_PORT": str(port),
             "DIGITPAD_LOG_LEVEL": "warning",
         }
-        process = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_healthy(base, process, timeout)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float) -> None:
-    """Poll /healthz until it answers 200; raise if the server exits or the time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with status {process.returncode} before answering")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s")
+        with server.serve(env, timeout=timeout) as running:  # the benchmarks' own start/poll/stop
+            yield running.url
 
 
 def batches(urls: list[str], budget: int = BODY_BUDGET) -> Iterator[tuple[int, int]]:
