@@ -1,9 +1,13 @@
-"""Evaluate weights files on the MNIST test set.
+"""Evaluate weights files on the MNIST test set, or on the drawings people corrected in the page.
 
     python -m model.evaluate model/weights/classic.npz model/weights/default.npz
+    python -m model.evaluate model/weights/*.npz --feedback data/feedback.sqlite3
 
 prints each model's accuracy, its accuracy per digit and the confusion matrix
-(rows: true digit, columns: predicted digit).
+(rows: true digit, columns: predicted digit). With ``--feedback`` (repeatable) the
+drawings come from the service's feedback database (or an export of it, see
+``python -m model.feedback``), labelled with the digit the person said it was, instead
+of MNIST; MNIST is then not needed.
 """
 
 from __future__ import annotations
@@ -39,27 +43,50 @@ def evaluate(network: Network, x: np.ndarray, labels: np.ndarray) -> Evaluation:
     return Evaluation(float((predicted == labels).mean()), per_digit.round(4).tolist(), confusion.tolist())
 
 
-def format_report(name: str, result: Evaluation) -> str:
-    lines = [f"{name}: test accuracy {result.accuracy:.2%}", "", "per digit:"]
+def format_report(name: str, result: Evaluation, what: str = "test accuracy") -> str:
+    lines = [f"{name}: {what} {result.accuracy:.2%}", "", "per digit:"]
     lines.append("  " + "  ".join(f"{d}: {acc:.2%}" for d, acc in enumerate(result.per_digit)))
     lines += ["", "confusion matrix (rows: true digit, columns: predicted):"]
-    lines.append("     " + "".join(f"{d:>6}" for d in range(10)))
-    for d, row in enumerate(result.confusion):
-        lines.append(f"  {d}  " + "".join(f"{v:>6}" for v in row))
+    lines += format_confusion(result.confusion)
     return "\n".join(lines)
 
 
+def format_confusion(confusion: list[list[int]]) -> list[str]:
+    """A 10×10 matrix as aligned text lines, a header of predicted digits then one row per true digit."""
+    lines = ["     " + "".join(f"{d:>6}" for d in range(10))]
+    for d, row in enumerate(confusion):
+        lines.append(f"  {d}  " + "".join(f"{v:>6}" for v in row))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
+    from model import feedback  # imported here: model.feedback itself uses this module's formatting
+
     parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("weights", nargs="+", help="one or more .npz weights files")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
+    parser.add_argument(
+        "--feedback",
+        action="append",
+        metavar="PATH",
+        help="evaluate on the drawings collected in this feedback.sqlite3 (or exported .npz) instead of MNIST; "
+        "repeatable",
+    )
     args = parser.parse_args(argv)
     try:
-        data = mnist.load(args.data_dir)
-    except mnist.MnistError as err:
+        if args.feedback:
+            sets = [feedback.load(path) for path in args.feedback]
+            x = np.concatenate([s.x for s in sets])
+            labels = np.concatenate([s.labels for s in sets])
+            what = f"accuracy on {len(labels)} collected drawings"
+            if not len(labels):
+                raise feedback.FeedbackError(f"{', '.join(args.feedback)}: no drawings collected yet")
+        else:
+            data = mnist.load(args.data_dir)
+            x, labels, what = mnist.as_vectors(data.test_images), data.test_labels, "test accuracy"
+    except (mnist.MnistError, feedback.FeedbackError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    x, labels = mnist.as_vectors(data.test_images), data.test_labels
     status = 0
     for path in args.weights:
         try:
@@ -68,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             status = 1
             continue
-        print(format_report(f"{model.name} ({path})", evaluate(model.network, x, labels)))
+        print(format_report(f"{model.name} ({path})", evaluate(model.network, x, labels), what))
         print()
     return status
 
