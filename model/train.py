@@ -8,6 +8,18 @@ Any setting of a preset can be overridden on the command line. The last
 ``--holdout`` training images are kept aside to report accuracy after every
 epoch (the test set is only evaluated once, after training). Ctrl-C stops
 cleanly, saving the weights of the last completed epoch.
+
+Learning from the drawings people corrected in the page:
+
+    python -m model.train --preset default --extra-data data/feedback.sqlite3 --extra-weight 5
+
+``--extra-data`` (repeatable; a feedback database or an export of one, see ``python -m model.feedback``)
+adds the collected drawings, with the label the person gave, to the MNIST training images. Each counts
+``--extra-weight`` times: it is repeated that many times in the training set (oversampling), so every
+epoch shows it that often, each time with fresh augmentation when augmentation is on. They are never
+part of the held-out slice or the MNIST test set, so the accuracies reported stay comparable with a
+model trained on MNIST alone; the weights' metadata records how many drawings came from which file
+and how well the trained network reads them.
 """
 
 from __future__ import annotations
@@ -26,6 +38,8 @@ import numpy as np
 from model import activations, costs, mnist, optim
 from model.augment import Augmentation, augment
 from model.evaluate import evaluate
+from model.feedback import FeedbackError, FeedbackSet
+from model.feedback import load as load_feedback
 from model.network import INITS, Network
 from model.strokes import centre_lines
 from model.weights import save
@@ -160,6 +174,40 @@ def train(
     return network, history, False
 
 
+def with_extra(
+    x: np.ndarray, labels: np.ndarray, extra: list[FeedbackSet], weight: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The training set with every collected drawing appended ``weight`` times.
+
+    x: (n, 784), labels: (n,) → (n + weight·m, 784) float32 and (n + weight·m,) labels, m drawings in
+    ``extra``. Oversampling rather than a weighted loss keeps the minibatch loop unchanged, and with
+    augmentation every copy is distorted differently.
+    """
+    if weight < 1:
+        raise ValueError(f"the extra weight must be a whole number ≥ 1, got {weight}")
+    if not extra:
+        return x, labels
+    x_extra = np.concatenate([s.x for s in extra]).astype(np.float32)
+    labels_extra = np.concatenate([s.labels for s in extra]).astype(labels.dtype)
+    return (
+        np.concatenate([x.astype(np.float32), np.tile(x_extra, (weight, 1))]),
+        np.concatenate([labels, np.tile(labels_extra, weight)]),
+    )
+
+
+def extra_metadata(network: Network, extra: list[FeedbackSet], weight: int) -> dict[str, Any]:
+    """What the weights file records about the collected drawings a model was trained with."""
+    x = np.concatenate([s.x for s in extra])
+    labels = np.concatenate([s.labels for s in extra])
+    return {
+        "drawings": int(len(labels)),
+        "weight": weight,
+        "sources": [{"path": str(s.source), "drawings": len(s)} for s in extra],
+        "per_label": np.bincount(labels, minlength=10).tolist(),
+        "accuracy": round(evaluate(network, x, labels).accuracy, 5),  # on the drawings it trained with
+    }
+
+
 def _progress_bar(batches: range, epoch: int, epochs: int):
     from tqdm import tqdm
 
@@ -188,6 +236,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, help="weights file to write (default: model/weights/PRESET.npz)")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
+    p.add_argument(
+        "--extra-data",
+        action="append",
+        type=Path,
+        metavar="PATH.sqlite3",
+        help="also train on the drawings collected in this feedback database (or its .npz export); repeatable",
+    )
+    p.add_argument(
+        "--extra-weight",
+        type=int,
+        default=5,
+        help="how many times each collected drawing counts (it is repeated that often in the training set)",
+    )
     g = p.add_argument_group("overrides (default: the preset's value)")
     g.add_argument("--name")
     g.add_argument("--sizes", help="comma-separated layer sizes, e.g. 784,16,16,10")
@@ -217,8 +278,13 @@ def main(argv: list[str] | None = None) -> int:
         if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0 or not 0 <= config.holdout < 60000:
             raise ValueError("epochs, batch size and learning rate must be positive, holdout in [0, 60000)")
         build_network(config)  # check the architecture before loading data
+        if args.extra_weight < 1:
+            raise ValueError(f"--extra-weight must be a whole number ≥ 1, got {args.extra_weight}")
+        # Each file once, even if named twice; files without drawings add nothing.
+        sources = list(dict.fromkeys(path.resolve() for path in args.extra_data or []))
+        extra = [s for s in (load_feedback(path) for path in sources) if len(s)]
         data = mnist.load(args.data_dir)
-    except (ValueError, mnist.MnistError) as err:
+    except (ValueError, mnist.MnistError, FeedbackError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     output = args.output or Path(__file__).parent / "weights" / f"{args.preset}.npz"
@@ -226,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     split = len(x_all) - config.holdout
     x, labels, x_val, labels_val = x_all[:split], labels_all[:split], x_all[split:], labels_all[split:]
     print(f"training {config.name}: sizes {config.sizes}, {len(x)} training images, {len(x_val)} held out")
+    if extra:
+        x, labels = with_extra(x, labels, extra, args.extra_weight)  # after the split: never held out
+        count = sum(len(s) for s in extra)
+        print(f"  plus {count} collected drawings × {args.extra_weight} from {', '.join(str(s.source) for s in extra)}")
 
     def report(record: dict[str, float]) -> None:
         val = f", held-out accuracy {record['val_accuracy']:.2%}" if "val_accuracy" in record else ""
@@ -248,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_digit_accuracy": test.per_digit,
         "confusion_matrix": test.confusion,
         "data_sha256": data.sha256(),
+        "extra_data": extra_metadata(network, extra, args.extra_weight) if extra else None,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     save(output, network, metadata)
