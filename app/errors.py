@@ -39,6 +39,10 @@ ACCEPTED = {
     "/api/predict/batch": (
         'Send JSON {"model": "<optional name>", "items": [up to 256 objects of the /api/predict form]}.'
     ),
+    "/api/feedback": (
+        'Send JSON {"image": "<data URL or base64>"} or {"pixels": [784 numbers in 0..1]} with "label" (the digit '
+        'it really is, 0-9), and optional "model" (a name from /api/models) and "predicted" (0-9).'
+    ),
 }
 
 

@@ -16,10 +16,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import errors
+from app.feedback import open_store
 from app.headers import SecurityHeadersMiddleware
 from app.middleware import BodyLimitMiddleware, RequestLogMiddleware, StartupFailureMessage
 from app.registry import StartupError, load_models
-from app.routes import health, models, pages, predict
+from app.routes import feedback, health, models, pages, predict
 from app.settings import Settings
 
 log = logging.getLogger("digitpad")
@@ -30,6 +31,7 @@ Draw a digit; a from-scratch NumPy network recognises it.
 - `POST /api/predict` takes a drawing as a data URL / base64 image, or as 784 preprocessed pixels.
 - `POST /api/predict/file` takes an uploaded image file, `POST /api/predict/batch` up to 256 drawings.
 - `GET /api/models` describes the networks. Every error is `{"detail": "..."}`.
+- `POST /api/feedback` keeps a drawing and the digit it really is, for training; `GET /api/feedback/stats` counts them.
 """
 
 
@@ -54,6 +56,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             info.test_accuracy,
         )
     log.info("default model: %s; body limit %s bytes", registry.default, f"{settings.max_body_bytes:,}")
+    app.state.feedback = None
+    if settings.feedback:
+        # No I/O here: the database is reached on first use, so its failures answer 503 and never stop start-up.
+        try:
+            store = app.state.feedback = open_store(settings)
+            log.info("feedback: kept in %s, %s rows at most", store.location, f"{settings.feedback_max_rows:,}")
+        except Exception as err:  # e.g. psycopg missing from a hand-made environment
+            log.error("feedback: cannot be set up (%s: %s); its endpoints answer 503", type(err).__name__, err)
     yield
 
 
@@ -81,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, models, predict):
         app.include_router(module.router)
+    feedback.install(app, enabled=settings.feedback)
     pages.install(app, settings.static_dir)
     # Added innermost first: the body limit sits closest to the routes, the request log outermost.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

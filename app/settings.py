@@ -10,6 +10,10 @@
 | ``DIGITPAD_LOG_LEVEL``     | ``info``              | debug, info, warning, error or critical              |
 | ``DIGITPAD_CORS_ORIGINS``  | empty (CORS off)      | comma-separated origins allowed to call the API, or ``*`` |
 | ``DIGITPAD_WORKERS``       | usable CPU cores      | server processes ``python -m app`` starts (1 to 64)  |
+| ``DIGITPAD_FEEDBACK``      | ``on``                | ``off``: the feedback endpoints answer 404           |
+| ``DIGITPAD_DATA_DIR``      | ``data`` (working dir)| folder of the feedback database ``feedback.sqlite3`` |
+| ``DIGITPAD_DATABASE_URL``  | empty (SQLite)        | ``postgresql://user:pw@host/db``: feedback there instead |
+| ``DIGITPAD_FEEDBACK_MAX_ROWS`` | ``100000``        | drawings kept at most; past that POST /api/feedback answers 507 |
 
 A bad value stops the process with a message naming the variable.
 """
@@ -47,6 +51,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     workers: int = field(default_factory=usable_cores)  # the work is CPU-bound: one process per core
     static_dir: Path = field(default=REPO_ROOT / "static")
+    feedback: bool = True
+    data_dir: Path = Path("data")  # relative to the working directory, like a command-line path
+    database_url: str | None = None
+    feedback_max_rows: int = 100_000  # 3 kB each: about 320 MB of drawings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +70,12 @@ class Settings:
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"DIGITPAD_LOG_LEVEL={log_level!r}: choose one of {', '.join(LOG_LEVELS)}")
         origins = tuple(o.strip() for o in (get("CORS_ORIGINS") or "").split(",") if o.strip())
+        database_url = get("DATABASE_URL")
+        if database_url is not None and not database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(
+                "DIGITPAD_DATABASE_URL must be a postgresql://user:password@host:port/database URL "
+                f"(it starts with {database_url.split(':', 1)[0][:20]!r}); leave it unset for SQLite"
+            )
         return cls(
             models_dir=Path(get("MODELS_DIR") or defaults.models_dir).expanduser(),
             default_model=get("DEFAULT_MODEL") or defaults.default_model,
@@ -71,7 +85,25 @@ class Settings:
             log_level=log_level,
             cors_origins=origins,
             workers=_integer(get("WORKERS"), "DIGITPAD_WORKERS", defaults.workers, 1, 64),
+            feedback=_switch(get("FEEDBACK"), "DIGITPAD_FEEDBACK", defaults.feedback),
+            data_dir=Path(get("DATA_DIR") or defaults.data_dir).expanduser(),
+            database_url=database_url,
+            feedback_max_rows=_integer(
+                get("FEEDBACK_MAX_ROWS"), "DIGITPAD_FEEDBACK_MAX_ROWS", defaults.feedback_max_rows, 1
+            ),
         )
+
+
+def _switch(value: str | None, name: str, default: bool) -> bool:
+    """Parse an on/off setting (also true/false, yes/no, 1/0)."""
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in ("on", "true", "yes", "1"):
+        return True
+    if lowered in ("off", "false", "no", "0"):
+        return False
+    raise SettingsError(f"{name}={value!r}: use on or off")
 
 
 def _integer(value: str | None, name: str, default: int, low: int, high: int | None = None) -> int:

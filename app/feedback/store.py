@@ -1,0 +1,120 @@
+"""What every feedback store does, whatever the database: add a drawing, count them, close.
+
+A stored drawing is the 28×28 vector the network saw (784 float32, little-endian: 3,136 bytes), its
+true label, the prediction and model the client reports (each optional) and the time. The format is
+shared with ``model/feedback.py``, which reads it for training (schema version 1):
+
+- ``schema_version (version INTEGER NOT NULL)``, one row holding the version;
+- ``feedback (id, created_at, label, predicted, model, pixels)``, one row per drawing;
+- the index ``feedback_stats (model, predicted, label)``, which no reader needs: it lets the row count
+  (checked against the cap on every write) and the statistics read a few MB instead of every row.
+
+The backends (app.feedback.sqlite, app.feedback.postgres) raise ``StoreUnavailableError`` for any problem of
+the database itself (unreachable, corrupt, unwritable, a newer schema) and ``StoreFullError`` at the row cap;
+the routes turn them into 503 and 507.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+PIXEL_COUNT = 28 * 28
+
+# The same statements run on SQLite and PostgreSQL.
+COUNT_ROWS = "SELECT COUNT(*) FROM feedback"
+COUNT_PER_LABEL = "SELECT label, COUNT(*) FROM feedback GROUP BY label"
+# Per model, among the rows that say both the model and its prediction: how many, and how many right.
+COUNT_PER_MODEL = (
+    "SELECT model, COUNT(*), SUM(CASE WHEN predicted = label THEN 1 ELSE 0 END) FROM feedback "
+    "WHERE model IS NOT NULL AND predicted IS NOT NULL GROUP BY model"
+)
+VERSIONS = "SELECT DISTINCT version FROM schema_version"
+STATS_INDEX = "CREATE INDEX IF NOT EXISTS feedback_stats ON feedback (model, predicted, label)"
+
+
+class StoreUnavailableError(Exception):
+    """The database cannot be used now; the message says why (shown to clients: no secrets, no full paths)."""
+
+
+class StoreFullError(Exception):
+    """The store holds its maximum number of rows (DIGITPAD_FEEDBACK_MAX_ROWS)."""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One correction to store."""
+
+    pixels: np.ndarray  # (784,) float32 in [0, 1]: the network's input, row-major 28×28, ink = 1
+    label: int  # what the drawing really is, 0-9
+    predicted: int | None  # what the network answered, as the client reports it
+    model: str | None  # the model that answered
+
+
+@dataclass(frozen=True)
+class Stats:
+    total: int
+    per_label: list[int]  # (10,) rows per true label
+    judged: dict[str, int]  # model → rows that name it and its prediction
+    right: dict[str, int]  # model → how many of those the model got right
+
+    @property
+    def accuracy(self) -> dict[str, float]:
+        return {model: self.right[model] / count for model, count in self.judged.items()}
+
+
+def encode_pixels(pixels: np.ndarray) -> bytes:
+    """(784,) floats → 3,136 bytes: float32, little-endian, row by row."""
+    vector = np.asarray(pixels, dtype="<f4").reshape(-1)
+    if vector.shape != (PIXEL_COUNT,):
+        raise ValueError(f"a drawing has {PIXEL_COUNT} pixels, not {vector.size}")
+    return vector.tobytes()
+
+
+def check_version(versions: set[int]) -> None:
+    """Refuse a database whose schema_version rows are not exactly this version (a newer or foreign schema)."""
+    if versions != {SCHEMA_VERSION}:
+        found = ", ".join(str(v) for v in sorted(versions)) or "none"
+        raise StoreUnavailableError(
+            f"The feedback database has schema version {found}; this service reads and writes version "
+            f"{SCHEMA_VERSION} only, so it leaves the database alone. Upgrade the service, or point it at another "
+            "database (DIGITPAD_DATA_DIR or DIGITPAD_DATABASE_URL)."
+        )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stats_from_counts(per_label: Iterable[tuple[int, int]], per_model: Iterable[tuple[str, int, int]]) -> Stats:
+    """The rows of COUNT_PER_LABEL and COUNT_PER_MODEL → Stats."""
+    labels = [0] * 10
+    for label, count in per_label:
+        labels[int(label)] = int(count)
+    models = [(str(model), int(count), int(hits or 0)) for model, count, hits in per_model if count]
+    judged = {model: count for model, count, _ in models}
+    right = {model: hits for model, _, hits in models}
+    return Stats(total=sum(labels), per_label=labels, judged=dict(sorted(judged.items())), right=right)
+
+
+class FeedbackStore(ABC):
+    """A place to keep corrections. Every method may raise StoreUnavailableError; ``add`` also StoreFullError.
+
+    Methods are blocking (run them in a worker thread) and safe to call from many threads at once.
+    """
+
+    #: Where the data lives, for the log: a path or a URL without its password.
+    location: str
+
+    @abstractmethod
+    def add(self, drawing: Drawing) -> int:
+        """Store one drawing in its own short transaction; return its id."""
+
+    @abstractmethod
+    def stats(self) -> Stats:
+        """Count the stored drawings."""
