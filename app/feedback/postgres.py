@@ -37,10 +37,10 @@ from app.feedback.store import (
     StoreFullError,
     StoreUnavailableError,
     check_version,
-    encode_pixels,
     stats_from_counts,
     utc_now,
 )
+from model.feedback import encode_pixels
 
 log = logging.getLogger("digitpad")
 
@@ -117,7 +117,7 @@ class PostgresStore(FeedbackStore):
                 yield db  # psycopg commits on leaving the block, or rolls back on an exception, then closes
         except psycopg.Error as err:
             self._schema_ready = False  # e.g. the tables were dropped: create or check them again next time
-            log.warning("feedback store %s: %s: %s", self.location, type(err).__name__, str(err).strip())
+            log.warning("feedback store %s: %s: %s", self.location, type(err).__name__, " ".join(str(err).split()))
             raise StoreUnavailableError(describe(err)) from None
         finally:
             self._slots.release()

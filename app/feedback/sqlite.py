@@ -32,36 +32,25 @@ from app.feedback.store import (
     StoreFullError,
     StoreUnavailableError,
     check_version,
-    encode_pixels,
     stats_from_counts,
     utc_now,
 )
+from model.feedback import FILENAME, SQLITE_SCHEMA, encode_pixels
 
 log = logging.getLogger("digitpad")
 
-FILE_NAME = "feedback.sqlite3"
 BUSY_SECONDS = 10.0  # how long a write waits for another process's write lock before giving up (503)
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS feedback (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        created_at TEXT NOT NULL,
-        label      INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-        predicted  INTEGER CHECK (predicted BETWEEN 0 AND 9),
-        model      TEXT,
-        pixels     BLOB NOT NULL
-    )""",
-    STATS_INDEX,
-)
+# The tables as model.feedback defines them (the format lives there), and the statistics' index.
+SCHEMA = (*(statement for statement in SQLITE_SCHEMA.split(";") if statement.strip()), STATS_INDEX)
 INSERT = "INSERT INTO feedback (created_at, label, predicted, model, pixels) VALUES (?, ?, ?, ?, ?)"
 
 
 class SQLiteStore(FeedbackStore):
-    """Feedback in ``folder / FILE_NAME``, at most ``max_rows`` rows."""
+    """Feedback in ``folder / FILENAME``, at most ``max_rows`` rows."""
 
     def __init__(self, folder: Path, max_rows: int) -> None:
-        self.path = folder / FILE_NAME
+        self.path = folder / FILENAME
         self.max_rows = max_rows
         self.location = f"SQLite file {self.path}"
         self._schema_ready = False  # this process created or checked the schema (reset on any error)
@@ -132,7 +121,7 @@ def _transaction(db: sqlite3.Connection, begin: str) -> Iterator[None]:
 def describe(err: Exception) -> str:
     """A client-facing sentence for a database error: what is wrong and what fixes it, without the path."""
     text = str(err) if isinstance(err, sqlite3.Error) else (getattr(err, "strerror", None) or str(err))
-    problem = f"The feedback database ({FILE_NAME} in DIGITPAD_DATA_DIR) cannot be used: {text}."
+    problem = f"The feedback database ({FILENAME} in DIGITPAD_DATA_DIR) cannot be used: {text}."
     lowered = text.lower()
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"{problem} The file is damaged or not an SQLite database: restore a backup or move it away."

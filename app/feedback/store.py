@@ -2,7 +2,8 @@
 
 A stored drawing is the 28×28 vector the network saw (784 float32, little-endian: 3,136 bytes), its
 true label, the prediction and model the client reports (each optional) and the time. The format is
-shared with ``model/feedback.py``, which reads it for training (schema version 1):
+shared with ``model/feedback.py``, which reads it for training and encodes the pixels for both (schema
+version 1):
 
 - ``schema_version (version INTEGER NOT NULL)``, one row holding the version;
 - ``feedback (id, created_at, label, predicted, model, pixels)``, one row per drawing;
@@ -23,8 +24,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-SCHEMA_VERSION = 1
-PIXEL_COUNT = 28 * 28
+from model.feedback import SCHEMA_VERSION  # the format's version and its pixel encoding live in model.feedback
 
 # The same statements run on SQLite and PostgreSQL.
 COUNT_ROWS = "SELECT COUNT(*) FROM feedback"
@@ -66,14 +66,6 @@ class Stats:
     @property
     def accuracy(self) -> dict[str, float]:
         return {model: self.right[model] / count for model, count in self.judged.items()}
-
-
-def encode_pixels(pixels: np.ndarray) -> bytes:
-    """(784,) floats → 3,136 bytes: float32, little-endian, row by row."""
-    vector = np.asarray(pixels, dtype="<f4").reshape(-1)
-    if vector.shape != (PIXEL_COUNT,):
-        raise ValueError(f"a drawing has {PIXEL_COUNT} pixels, not {vector.size}")
-    return vector.tobytes()
 
 
 def check_version(versions: set[int]) -> None:

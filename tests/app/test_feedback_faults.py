@@ -1,0 +1,131 @@
+"""The feedback store when its database is broken: 503 with a sentence naming the problem, predictions unharmed."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.feedback import open_store
+from app.feedback.postgres import redact
+from app.feedback.store import Drawing
+from app.main import create_app
+from app.settings import Settings, SettingsError
+from model.feedback import FILENAME
+from tests.app.feedback_stores import drawing_pixels, empty_store, sql
+from tests.app.helpers import error
+from tests.app.serving import free_port
+
+BODY = {"pixels": drawing_pixels(), "label": 3}
+
+
+def check_unavailable(settings: Settings, *fragments: str) -> str:
+    """Start an app on ``settings``: it starts, predicts, and answers 503 on both feedback endpoints."""
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        detail = error(client.post("/api/feedback", json=BODY), 503, *fragments)
+        error(client.get("/api/feedback/stats"), 503, *fragments)
+        assert client.post("/api/predict", json={"pixels": BODY["pixels"]}).status_code == 200
+    return detail
+
+
+def test_a_corrupt_database_file(settings: Settings, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    garbage = np.random.default_rng(0).bytes(8192)
+    (data / FILENAME).write_bytes(garbage)
+    detail = check_unavailable(replace(settings, data_dir=data), "feedback.sqlite3", "not a database", "backup")
+    assert str(tmp_path) not in detail  # the folder is the operator's business, in the log
+    assert (data / FILENAME).read_bytes() == garbage  # left as it was, for whoever investigates
+
+
+def test_a_file_where_the_data_folder_should_be(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    check_unavailable(replace(settings, data_dir=tmp_path / "data" / "feedback"), "writable", "DIGITPAD_FEEDBACK=off")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_data_folder(settings: Settings, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o555)
+    check_unavailable(replace(settings, data_dir=data), "writable")
+
+
+def test_the_store_recovers_once_the_database_is_fixed(settings: Settings, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / FILENAME).write_bytes(b"garbage" * 100)
+    with TestClient(create_app(replace(settings, data_dir=data))) as client:
+        error(client.post("/api/feedback", json=BODY), 503, "not a database")
+        (data / FILENAME).unlink()  # the operator moves the broken file away
+        assert client.post("/api/feedback", json=BODY).status_code == 201
+        assert client.get("/api/feedback/stats").json()["total"] == 1
+
+
+def test_an_unreachable_postgresql_server(settings: Settings) -> None:
+    url = f"postgresql://digitpad:s3cret-pw@127.0.0.1:{free_port()}/feedback"  # nothing listens there
+    detail = check_unavailable(replace(settings, database_url=url), "cannot be reached", "server log")
+    assert "127.0.0.1" not in detail and "s3cret" not in detail
+
+
+def test_urls_are_logged_without_their_password() -> None:
+    assert redact("postgresql://app:s3cret@db.internal:5432/digitpad?sslmode=require") == (
+        "postgresql://app@db.internal:5432/digitpad"
+    )
+    assert redact("postgresql://db.internal/digitpad") == "postgresql://db.internal/digitpad"
+
+
+def test_two_replicas_creating_the_schema_at_once(settings: Settings, tmp_path: Path) -> None:
+    """Two stores (as in two replicas) on a new PostgreSQL schema, 8 threads each writing at once."""
+    with empty_store("postgresql", settings, tmp_path) as chosen:
+        stores = [open_store(chosen), open_store(chosen)]
+        start = threading.Barrier(16)
+
+        def add(i: int) -> int:
+            start.wait()
+            drawing = Drawing(np.array(drawing_pixels(i), dtype=np.float32), label=i % 10, predicted=None, model=None)
+            return stores[i % 2].add(drawing)
+
+        with ThreadPoolExecutor(16) as pool:
+            ids = list(pool.map(add, range(16)))
+        assert len(set(ids)) == 16
+        assert sql(chosen, "SELECT version FROM schema_version") == [(1,)]
+        assert sql(chosen, "SELECT COUNT(*) FROM feedback") == [(16,)]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DIGITPAD_FEEDBACK", "maybe", "DIGITPAD_FEEDBACK='maybe': use on or off"),
+        ("DIGITPAD_DATABASE_URL", "mysql://db/x", "must be a postgresql://"),
+        ("DIGITPAD_FEEDBACK_MAX_ROWS", "0", "DIGITPAD_FEEDBACK_MAX_ROWS=0 must be at least 1"),
+        ("DIGITPAD_FEEDBACK_MAX_ROWS", "lots", "is not a whole number"),
+    ],
+)
+def test_bad_feedback_settings_are_refused(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({variable: value})
+
+
+def test_feedback_settings_from_the_environment() -> None:
+    assert Settings.from_env({}).feedback is True and Settings.from_env({}).data_dir == Path("data")
+    chosen = Settings.from_env(
+        {
+            "DIGITPAD_FEEDBACK": "Off",
+            "DIGITPAD_DATA_DIR": "/var/lib/digitpad",
+            "DIGITPAD_DATABASE_URL": "postgresql://app@db/digitpad",
+            "DIGITPAD_FEEDBACK_MAX_ROWS": "500",
+        }
+    )
+    assert (chosen.feedback, chosen.data_dir, chosen.database_url, chosen.feedback_max_rows) == (
+        False,
+        Path("/var/lib/digitpad"),
+        "postgresql://app@db/digitpad",
+        500,
+    )
