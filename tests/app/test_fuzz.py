@@ -42,12 +42,22 @@ OPERATIONS = [
     ("POST", "/api/predict"),
     ("POST", "/api/predict/file"),
     ("POST", "/api/predict/batch"),
+    ("POST", "/api/feedback"),
+    ("GET", "/api/feedback/stats"),
 ]
 # Operations with an input the schema constrains; the others accept any request, so there is no negative case.
-CONSTRAINED = OPERATIONS[3:]
-# Operations whose generated requests can succeed: 200 must be among what the fuzzer saw, so the success
-# body's schema was checked too (for /api/models/{name} a random name is almost never a loaded model).
-CAN_SUCCEED = {("GET", "/healthz"), ("GET", "/api/models"), ("POST", "/api/predict"), ("POST", "/api/predict/batch")}
+CONSTRAINED = OPERATIONS[3:-1]
+# Operations whose generated requests can succeed, and their success status: it must be among what the fuzzer
+# saw, so the success body's schema was checked too (for /api/models/{name} a random name is almost never a
+# loaded model).
+CAN_SUCCEED = {
+    ("GET", "/healthz"): 200,
+    ("GET", "/api/models"): 200,
+    ("POST", "/api/predict"): 200,
+    ("POST", "/api/predict/batch"): 200,
+    ("POST", "/api/feedback"): 201,
+    ("GET", "/api/feedback/stats"): 200,
+}
 
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
@@ -101,7 +111,7 @@ def test_schema_valid_requests(api_schema: Any, method: str, path: str) -> None:
     statuses = fuzz(operation(api_schema, method, path), GenerationMode.POSITIVE)
     assert statuses, "no request was generated"
     if (method, path) in CAN_SUCCEED:
-        assert statuses[200] > 0, f"no generated request succeeded: {dict(statuses)}"
+        assert statuses[CAN_SUCCEED[method, path]] > 0, f"no generated request succeeded: {dict(statuses)}"
 
 
 @pytest.mark.parametrize(("method", "path"), CONSTRAINED, ids=[f"{m} {p}" for m, p in CONSTRAINED])
@@ -110,7 +120,7 @@ def test_schema_violating_requests(api_schema: Any, method: str, path: str) -> N
     assert statuses and all(400 <= status < 500 for status in statuses), dict(statuses)
 
 
-@pytest.mark.parametrize("path", ["/api/predict", "/api/predict/batch"])
+@pytest.mark.parametrize("path", ["/api/predict", "/api/predict/batch", "/api/feedback"])
 def test_documented_examples_are_accepted(api_schema: Any, path: str) -> None:
     strategies = operation(api_schema, "POST", path).get_strategies_from_examples()
     assert strategies, "the schema lost its request examples"
@@ -120,7 +130,7 @@ def test_documented_examples_are_accepted(api_schema: Any, path: str) -> None:
         @given(case=strategy)
         def run(case: Any) -> None:
             response = case.call_and_validate()  # every check, positive_data_acceptance included
-            assert response.status_code == 200, response.text
+            assert response.status_code == CAN_SUCCEED["POST", path], response.text
 
         run()
 

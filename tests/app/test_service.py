@@ -121,6 +121,8 @@ def test_openapi_lists_every_endpoint(openapi: dict) -> None:
         "/api/predict",
         "/api/predict/file",
         "/api/predict/batch",
+        "/api/feedback",
+        "/api/feedback/stats",
     }
 
 
@@ -136,7 +138,8 @@ def test_openapi_has_examples_for_every_endpoint(openapi: dict) -> None:
 
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
-            ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            success = operation["responses"].get("200") or operation["responses"]["201"]  # 201: POST /api/feedback
+            ok = success["content"]["application/json"]["schema"]
             assert has_examples(ok), f"{method} {path}: no response example"
             body = operation.get("requestBody", {}).get("content", {})
             if "application/json" in body:
