@@ -65,3 +65,21 @@ export function neuronWeights(model, layer, neuron) {
   const path = `/api/models/${encodeURIComponent(model)}/weights/${layer}/${neuron}`;
   return request(path);
 }
+
+/**
+ * Keep a drawing with the digit it really is (201 `{id}`); 404 when the server has feedback turned off.
+ * @param {{image: string, label: number, predicted: number|null, model: string|null}} drawing the data URL the
+ *   prediction was made from, the right digit, and what the named model answered
+ */
+export function sendFeedback({ image, label, predicted, model }) {
+  return request("/api/feedback", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ image, label, predicted, model }),
+  });
+}
+
+/** `{total, per_label, accuracy: {model: share}, predictions: {model: count}}`; 404 when feedback is off. */
+export function feedbackStats() {
+  return request("/api/feedback/stats");
+}

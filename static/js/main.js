@@ -3,6 +3,7 @@
 import { listModels, neuronWeights, predict } from "./api.js";
 import { Bars } from "./bars.js";
 import { CompareView } from "./compare.js";
+import { FeedbackView } from "./feedback.js";
 import { clearImage, drawInput, drawWeights } from "./images.js";
 import { LiveRunner } from "./live.js";
 import { renderModelCard, renderModelCardError } from "./modelcard.js";
@@ -38,6 +39,14 @@ let userChoseModel = false;
 const bars = new Bars($("bars"), "activation");
 const compare = new CompareView($("compare-view"), $("compare-grid"));
 const network = new NetworkView($("network"), { onSelect: showNeuron });
+const feedback = new FeedbackView({
+  row: $("feedback"),
+  question: $("feedback-question"),
+  yes: $("feedback-yes"),
+  digits: $("feedback-digits"),
+  status: $("feedback-status"),
+  summary: $("feedback-summary"),
+});
 const pad = new Pad(ui.pad, { onChange: drawingChanged, onStrokeEnd: () => live.changed(true) });
 // data-busy on the pad says whether an answer is still on its way (tests wait on it).
 const live = new LiveRunner(recognise, 120, (busy) => {
@@ -72,6 +81,7 @@ function clearAnswer() {
   clearImage(ui.preview);
   network.reset();
   compare.reset();
+  feedback.withdraw();
 }
 
 function showEmpty() {
@@ -92,6 +102,7 @@ async function recognise(version) {
     ]);
     if (live.isStale(version) || pad.isEmpty) return;
     showAnswer(main);
+    if (Number.isInteger(main.digit)) feedback.offer({ image, model, digit: main.digit });
     if (ui.compare.checked) compare.show([main, ...rest]);
   } catch (err) {
     if (live.isStale(version)) return;
@@ -210,3 +221,4 @@ compare.setModels([...cards.keys()]);
 ui.padWrap.classList.add("empty");
 modelChanged();
 loadModels();
+feedback.start();

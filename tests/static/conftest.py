@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,23 +73,16 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port (or DIGITPAD_BASE_URL when set)."""
-    reason = _missing_browser()
-    if reason:
-        _no_browser(reason)
-    given = os.environ.get("DIGITPAD_BASE_URL")
-    if given:
-        yield given.rstrip("/")
-        return
+@contextmanager
+def _serve(log: Path, env: dict[str, str]) -> Iterator[str]:
+    """Run the app with uvicorn on a free loopback port, with `env` added to the environment; yields its URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
+            env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -108,6 +102,36 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port (or DIGITPAD_BASE_URL when set).
+
+    Drawings saved from the page go to a temporary data folder, never to the working tree's ./data.
+    """
+    reason = _missing_browser()
+    if reason:
+        _no_browser(reason)
+    given = os.environ.get("DIGITPAD_BASE_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    folder = tmp_path_factory.mktemp("server")
+    env = {"DIGITPAD_FEEDBACK": "on", "DIGITPAD_DATA_DIR": str(folder / "data"), "DIGITPAD_DATABASE_URL": ""}
+    with _serve(folder / "uvicorn.log", env) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def base_url_feedback_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second server with DIGITPAD_FEEDBACK=off (a read-only deployment)."""
+    reason = _missing_browser()
+    if reason:
+        _no_browser(reason)
+    folder = tmp_path_factory.mktemp("server-feedback-off")
+    with _serve(folder / "uvicorn.log", {"DIGITPAD_FEEDBACK": "off", "DIGITPAD_DATA_DIR": str(folder)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
