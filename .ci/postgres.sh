@@ -36,7 +36,7 @@ start_postgres() {
     || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
   PG_TEST_BIN=$bin
   export DIGITPAD_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
-  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $NF}') for the tests on 127.0.0.1:$port ($PG_TEST_DIR)"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$port ($PG_TEST_DIR)"
 }
 
 stop_postgres() {
