@@ -269,17 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         feedback = load(args.path)
-        if args.command == "stats":
-            print(format_stats(feedback))
-        else:
+        if args.command == "export":
             export(feedback, args.out)
-            print(f"wrote {len(feedback)} drawings to {args.out}")
     except FeedbackError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:
-        print(f"error: {getattr(err, 'filename', None) or args.out}: {err.strerror or err}", file=sys.stderr)
+    except OSError as err:  # the export's folder cannot be created or written
+        print(f"error: {args.out}: cannot write ({err.strerror or err})", file=sys.stderr)
         return 2
+    print(format_stats(feedback) if args.command == "stats" else f"wrote {len(feedback)} drawings to {args.out}")
     return 0
 
 

@@ -38,8 +38,8 @@ import numpy as np
 from model import activations, costs, mnist, optim
 from model.augment import Augmentation, augment
 from model.evaluate import evaluate
-from model.feedback import FeedbackError, FeedbackSet
-from model.feedback import load as load_feedback
+from model.extra_data import extra_metadata, load_extra, with_extra
+from model.feedback import FeedbackError
 from model.network import INITS, Network
 from model.strokes import centre_lines
 from model.weights import save
@@ -174,40 +174,6 @@ def train(
     return network, history, False
 
 
-def with_extra(
-    x: np.ndarray, labels: np.ndarray, extra: list[FeedbackSet], weight: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The training set with every collected drawing appended ``weight`` times.
-
-    x: (n, 784), labels: (n,) → (n + weight·m, 784) float32 and (n + weight·m,) labels, m drawings in
-    ``extra``. Oversampling rather than a weighted loss keeps the minibatch loop unchanged, and with
-    augmentation every copy is distorted differently.
-    """
-    if weight < 1:
-        raise ValueError(f"the extra weight must be a whole number ≥ 1, got {weight}")
-    if not extra:
-        return x, labels
-    x_extra = np.concatenate([s.x for s in extra]).astype(np.float32)
-    labels_extra = np.concatenate([s.labels for s in extra]).astype(labels.dtype)
-    return (
-        np.concatenate([x.astype(np.float32), np.tile(x_extra, (weight, 1))]),
-        np.concatenate([labels, np.tile(labels_extra, weight)]),
-    )
-
-
-def extra_metadata(network: Network, extra: list[FeedbackSet], weight: int) -> dict[str, Any]:
-    """What the weights file records about the collected drawings a model was trained with."""
-    x = np.concatenate([s.x for s in extra])
-    labels = np.concatenate([s.labels for s in extra])
-    return {
-        "drawings": int(len(labels)),
-        "weight": weight,
-        "sources": [{"path": str(s.source), "drawings": len(s)} for s in extra],
-        "per_label": np.bincount(labels, minlength=10).tolist(),
-        "accuracy": round(evaluate(network, x, labels).accuracy, 5),  # on the drawings it trained with
-    }
-
-
 def _progress_bar(batches: range, epoch: int, epochs: int):
     from tqdm import tqdm
 
@@ -280,9 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         build_network(config)  # check the architecture before loading data
         if args.extra_weight < 1:
             raise ValueError(f"--extra-weight must be a whole number ≥ 1, got {args.extra_weight}")
-        # Each file once, even if named twice; files without drawings add nothing.
-        sources = list(dict.fromkeys(path.resolve() for path in args.extra_data or []))
-        extra = [s for s in (load_feedback(path) for path in sources) if len(s)]
+        extra = load_extra(args.extra_data or [])
         data = mnist.load(args.data_dir)
     except (ValueError, mnist.MnistError, FeedbackError) as err:
         print(f"error: {err}", file=sys.stderr)

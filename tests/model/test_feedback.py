@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import evaluate, feedback, train
+from model import evaluate, extra_data, feedback, train
 from model.feedback import decode_pixels, encode_pixels, load
 from tests.model.feedback_files import write_feedback
 from tests.model.test_cli import fake_mnist  # noqa: F401  (a fixture)
@@ -193,11 +193,11 @@ def test_train_refuses_a_bad_extra_data_file_before_training(fake_mnist: Path, t
 def test_with_extra_repeats_each_drawing_after_the_mnist_images(database: Path) -> None:
     x, labels = drawings(4, seed=5), np.array([1, 2, 3, 4], dtype=np.uint8)
     collected = load(database)
-    x2, labels2 = train.with_extra(x, labels, [collected], weight=3)
+    x2, labels2 = extra_data.with_extra(x, labels, [collected], weight=3)
     assert x2.shape == (4 + 3 * 6, 784) and np.array_equal(x2[:4], x)
     assert np.array_equal(x2[4:10], collected.x) and np.array_equal(x2[16:], collected.x)
     assert labels2.tolist() == [1, 2, 3, 4] + [7, 7, 1, 4, 0, 9] * 3
-    assert train.with_extra(x, labels, [], weight=3)[0] is x
+    assert extra_data.with_extra(x, labels, [], weight=3)[0] is x
 
 
 def test_evaluate_on_collected_drawings(database: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -210,3 +210,18 @@ def test_evaluate_on_collected_drawings(database: Path, tmp_path: Path, capsys: 
     empty = write_feedback(tmp_path / "empty.sqlite3", np.zeros((0, 784)), [])
     assert evaluate.main([str(weights), "--feedback", str(empty)]) == 2
     assert "no drawings collected yet" in capsys.readouterr().err
+
+
+def test_export_to_a_place_that_cannot_be_written(database: Path, tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = blocker / "collected.npz"
+    assert feedback.main(["export", str(database), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: cannot write (") and err.count("\n") == 1
+
+
+def test_extra_data_files_are_read_once_and_empty_ones_left_out(database: Path, tmp_path: Path) -> None:
+    empty = write_feedback(tmp_path / "empty.sqlite3", np.zeros((0, 784)), [])
+    sets = extra_data.load_extra([database, tmp_path / "." / database.name, empty])
+    assert [s.source for s in sets] == [database.resolve()] and len(sets[0]) == 6

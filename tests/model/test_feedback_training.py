@@ -65,7 +65,9 @@ def test_corrections_teach_a_distinctive_style(mnist_slice: Path, tmp_path: Path
     assert after.metadata["history"][-1]["val_accuracy"] > before.metadata["history"][-1]["val_accuracy"] - 0.02
     extra = after.metadata["extra_data"]
     assert extra["drawings"] == 300 and extra["weight"] == 5 and extra["per_label"][7] == 300
-    assert extra["sources"] == [{"path": str(database.resolve()), "drawings": 300}]
+    (source,) = extra["sources"]
+    assert source["path"] == str(database.resolve()) and source["drawings"] == 300 and source["last_id"] == 300
+    assert len(source["sha256"]) == 64
     assert extra["accuracy"] > 0.95 and before.metadata["extra_data"] is None
 
     # model.evaluate --feedback reads the fresh drawings from a database too.
