@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from app.errors import InputError
 
@@ -65,7 +65,10 @@ def from_pixels(values: list[float]) -> Prepared:
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
-    """Pillow image of any mode → (H, W) float32 ink in [0, 1] (before stretching), 0 = background."""
+    """Pillow image of any mode → (H, W) float32 ink in [0, 1] (before stretching), 0 = background.
+
+    (H, W) may be a box of the image holding all of its ink (see ``_crop_to_content``).
+    """
     colour, alpha = _colour_and_alpha(image)  # (H, W, C) with C = 1 or 3, and (H, W) or None if opaque
     # The arithmetic runs plane by plane: each colour[..., c] is contiguous (see _colour_and_alpha),
     # which is several times faster than broadcasting over the interleaved (H, W, C) layout.
@@ -104,13 +107,36 @@ def _colour_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
         converted = image if image.mode == mode else image.convert(mode)  # honours palette/grey transparency …
     except ValueError as err:
         raise InputError(f"Images in colour mode {image.mode} are not supported ({err}).") from None
-    *colours, alpha = (np.asarray(band) for band in _shrink(converted).split())  # contiguous (H, W) uint8 each
+    cropped = _crop_to_content(_shrink(converted))
+    *colours, alpha = (np.asarray(band) for band in cropped.split())  # contiguous (H, W) uint8 each
     # Grey colours (white or black ink, grey paper) are as far apart in one channel as in three.
     if len(colours) == 3 and np.array_equal(colours[0], colours[1]) and np.array_equal(colours[1], colours[2]):
         colours = colours[:1]
     planes = np.array(colours, dtype=np.float32)  # (C, H, W)
     planes /= 255.0
     return np.moveaxis(planes, 0, -1), (None if alpha.min() == 255 else alpha / np.float32(255.0))
+
+
+def _crop_to_content(image: Image.Image) -> Image.Image:
+    """The LA/RGBA image cropped to what differs from its corner's colour, plus a one-pixel frame of that colour.
+
+    The ink map of the crop is the ink map of the whole image, cut to the same box: outside it every
+    pixel is the corner's colour, which is the background (the median of the border, which the crop's
+    frame keeps) and adds nothing to the compositing (fully transparent or fully opaque). Other cases
+    are left whole. A canvas is mostly empty, so this skips most of the float arithmetic below.
+    """
+    corner = image.getpixel((0, 0))
+    if corner[-1] not in (0, 255):  # half-transparent paper would weigh in the compositing colour
+        return image
+    box = ImageChops.difference(image, Image.new(image.mode, image.size, corner)).getbbox(alpha_only=False)
+    width, height = image.size
+    if box is None or box[0] == 0 or box[1] == 0 or box[2] == width or box[3] == height:
+        return image  # uniform, or touching the edge (then the border's median could be another colour)
+    left, top, right, bottom = box
+    cropped = image.crop((left - 1, top - 1, right + 1, bottom + 1))
+    if corner[-1] == 255 and cropped.getchannel(cropped.mode[-1]).getextrema()[0] < 255:
+        return image  # opaque paper with transparent ink: all of the paper weighs in the compositing colour
+    return cropped
 
 
 def _shrink(image: Image.Image) -> Image.Image:

@@ -187,8 +187,33 @@ def test_sixteen_bit_is_not_clipped() -> None:
 def test_big_images_are_shrunk_before_the_float_work() -> None:
     big = draw(size=(4000, 4000), box=(500, 500, 3500, 3500), width=270)
     colour, alpha = pre._colour_and_alpha(big)
-    assert colour.shape[:2] == (pre.WORK_SIDE, pre.WORK_SIDE) and alpha is None
+    assert max(colour.shape[:2]) <= pre.WORK_SIDE and alpha is None
     assert similar(frame_of(big), frame_of(draw(width=18))) > 0.98
+
+
+CROP_CASES = {
+    "black on white": draw(),
+    "white on transparent": draw(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0), mode="RGBA"),
+    "coloured on tinted": draw(ink=(200, 30, 60), paper=(240, 235, 200), mode="RGB"),
+    "transparent ink on opaque paper": draw(ink=(0, 0, 0, 0), paper=(255, 255, 255, 255), mode="RGBA"),
+    "half-transparent paper": draw(ink=(0, 0, 0, 255), paper=(255, 255, 255, 128), mode="RGBA"),
+    "touching the edge": draw(strokes=[[(0, 30), (100, 30)], [(50, 30), (50, 90)]], box=(0, 0, 280, 280)),
+    "small on a big canvas": draw(size=(900, 700), box=(600, 500, 660, 560), width=6),
+}
+
+
+@pytest.mark.parametrize("image", CROP_CASES.values(), ids=CROP_CASES.keys())
+def test_cropping_to_the_drawing_changes_nothing(image: Image.Image, monkeypatch: pytest.MonkeyPatch) -> None:
+    cropped = pre.preprocess(image).pixels
+    monkeypatch.setattr(pre, "_crop_to_content", lambda whole: whole)
+    assert np.array_equal(cropped, pre.preprocess(image).pixels)
+
+
+def test_only_the_drawing_is_converted_to_floats() -> None:
+    colour, _ = pre._colour_and_alpha(CROP_CASES["small on a big canvas"])
+    assert max(colour.shape[:2]) < 100  # the 60-px drawing, its pen and a one-pixel frame, not 900×700
+    colour, _ = pre._colour_and_alpha(CROP_CASES["touching the edge"])
+    assert colour.shape[:2] == (280, 280)  # the border's median needs the whole border
 
 
 def test_from_pixels() -> None:
