@@ -51,7 +51,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     TMPDIR=/dev/shm \
     PYTHONUNBUFFERED=1 \
     DIGITPAD_HOST=0.0.0.0 \
-    DIGITPAD_PORT=8000
+    DIGITPAD_PORT=8000 \
+    DIGITPAD_DATA_DIR=/data
 
 # An unprivileged user with a fixed uid/gid (handy for Kubernetes' runAsNonRoot and volume ownership).
 # On a base without useradd/groupadd, write the two entries directly.
@@ -65,6 +66,11 @@ RUN if command -v useradd >/dev/null 2>&1; then \
     fi
 
 COPY --from=builder /opt/venv /opt/venv
+
+# The feedback database (app/feedback) lives in /data, owned by the service's user, so a named volume mounted
+# there starts out writable (Docker copies the folder's owner into a new volume). On a read-only root without
+# a volume, feedback answers 503 and everything else works.
+RUN mkdir -p /data && chown 10001:10001 /data
 
 WORKDIR /srv/digitpad
 COPY model ./model

@@ -6,8 +6,9 @@
 # 3. builds the local Debian base image (docker/build_base_image.sh, cached) unless DOCKER_TEST_BASE_IMAGE
 #    names another base (e.g. python:3.12-slim where Docker Hub is reachable);
 # 4. builds the image with the legacy builder (DOCKER_BUILDKIT=0);
-# 5. runs it on a free loopback port and checks the API, the page, the user, the health status, a
-#    read-only hardened run with DIGITPAD_PORT overridden, and a clean exit on SIGTERM; removes the containers.
+# 5. runs it on a free loopback port and checks the API, the page, feedback kept in /data, the user, the health
+#    status, a read-only hardened run with DIGITPAD_PORT overridden (feedback there: 503), and a clean exit on
+#    SIGTERM; removes the containers.
 # Prints PASS/FAIL lines and a final `docker: N passed, M failed`; exits 1 on any failure. Exits 0 with a
 # SKIP line only where this machine cannot run a Docker engine.
 #
@@ -200,6 +201,21 @@ smoke() { # smoke URL [--quick]: the HTTP checks, counted here
   [ "$rc" -eq 0 ] || [ -n "$(grep '^FAIL ' <<<"$out")" ] || fail "smoke_test.py exited with $rc"
 }
 
+feedback_status() { # feedback_status URL: the HTTP status of one POST /api/feedback (a drawn bar labelled 1)
+  python3 - "$1" <<'PY'
+import json, sys, urllib.error, urllib.request
+body = json.dumps({"pixels": [0.0] * 300 + [1.0] * 20 + [0.0] * 464, "label": 1}).encode()
+request = urllib.request.Request(sys.argv[1] + "/api/feedback", body, {"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=15) as response:
+        print(response.status)
+except urllib.error.HTTPError as err:
+    print(err.code)
+except OSError as err:
+    print(f"no answer ({err})")
+PY
+}
+
 main=digitpad-test-$$
 port=$(free_port)
 t0=$(date +%s.%N)
@@ -207,6 +223,8 @@ start_container "$main" "$port" -p "127.0.0.1:$port:8000" || abort "docker run $
 if wait_serving "$main" "http://127.0.0.1:$port"; then
   say "serving on 127.0.0.1:$port after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
   smoke "http://127.0.0.1:$port"
+  status=$(feedback_status "http://127.0.0.1:$port")
+  check "POST /api/feedback keeps a correction in the image's /data (status $status)" [ "$status" = 201 ]
 else
   show_logs "$main"
   fail "the container answers /healthz on 127.0.0.1:$port within 60 s"
@@ -241,6 +259,8 @@ if start_container "$ro" "$ro_port" --read-only --cap-drop ALL --security-opt no
   if wait_serving "$ro" "http://127.0.0.1:$ro_port"; then
     pass "docker run --read-only --cap-drop ALL -e DIGITPAD_PORT=9000 serves"
     smoke "http://127.0.0.1:$ro_port" --quick
+    status=$(feedback_status "http://127.0.0.1:$ro_port")
+    check "read-only without a volume, POST /api/feedback answers 503 (status $status)" [ "$status" = 503 ]
   else
     show_logs "$ro"
     fail "docker run --read-only --cap-drop ALL -e DIGITPAD_PORT=9000 serves"
