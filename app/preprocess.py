@@ -64,12 +64,13 @@ def from_pixels(values: list[float]) -> Prepared:
 # ---- 1. image → ink map ---------------------------------------------------------------------
 
 
-def ink_map(image: Image.Image) -> np.ndarray:
+def ink_map(image: Image.Image, crop: bool = True) -> np.ndarray:
     """Pillow image of any mode → (H, W) float32 ink in [0, 1] (before stretching), 0 = background.
 
-    (H, W) may be a box of the image holding all of its ink (see ``_crop_to_content``).
+    With ``crop``, (H, W) may be a box of the image holding all of its ink (see ``_crop_to_content``);
+    without, it is the whole image (shrunk to WORK_SIDE).
     """
-    colour, alpha = _colour_and_alpha(image)  # (H, W, C) with C = 1 or 3, and (H, W) or None if opaque
+    colour, alpha = _colour_and_alpha(image, crop)  # (H, W, C) with C = 1 or 3, and (H, W) or None if opaque
     # The arithmetic runs plane by plane: each colour[..., c] is contiguous (see _colour_and_alpha),
     # which is several times faster than broadcasting over the interleaved (H, W, C) layout.
     planes = [colour[..., c] for c in range(colour.shape[-1])]
@@ -89,7 +90,7 @@ def ink_map(image: Image.Image) -> np.ndarray:
     return np.sqrt(squared, dtype=np.float32)  # (H, W); grey levels a and b are |a - b| apart
 
 
-def _colour_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+def _colour_and_alpha(image: Image.Image, crop: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Colour (H, W, C) and opacity (H, W) or None when fully opaque, float32 in [0, 1], ≤ WORK_SIDE a side.
 
     Each colour plane colour[..., c] is contiguous in memory (the array is a view of (C, H, W)).
@@ -107,8 +108,10 @@ def _colour_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
         converted = image if image.mode == mode else image.convert(mode)  # honours palette/grey transparency …
     except ValueError as err:
         raise InputError(f"Images in colour mode {image.mode} are not supported ({err}).") from None
-    cropped = _crop_to_content(_shrink(converted))
-    *colours, alpha = (np.asarray(band) for band in cropped.split())  # contiguous (H, W) uint8 each
+    shrunk = _shrink(converted)
+    if crop:
+        shrunk = _crop_to_content(shrunk)
+    *colours, alpha = (np.asarray(band) for band in shrunk.split())  # contiguous (H, W) uint8 each
     # Grey colours (white or black ink, grey paper) are as far apart in one channel as in three.
     if len(colours) == 3 and np.array_equal(colours[0], colours[1]) and np.array_equal(colours[1], colours[2]):
         colours = colours[:1]

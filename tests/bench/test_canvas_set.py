@@ -8,7 +8,8 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("scipy", reason="the canvas set needs the eval extra: pip install -e '.[eval]'")
 
-from app.preprocess import ink_map, stroke_width  # noqa: E402
+from app import preprocess  # noqa: E402
+from app.preprocess import stroke_width  # noqa: E402
 from bench import canvas_set as cs  # noqa: E402
 from bench.canvas_strokes import centre_line_segments, thin, work_mask  # noqa: E402
 
@@ -18,6 +19,11 @@ def ring(width: int = 3) -> np.ndarray:
     image = Image.new("L", (28, 28), 0)
     ImageDraw.Draw(image).ellipse((8, 4, 20, 24), outline=255, width=width)
     return np.asarray(image)
+
+
+def ink_map(image: Image.Image) -> np.ndarray:
+    """The service's ink map of the whole canvas, so that positions on it can be measured."""
+    return preprocess.ink_map(image, crop=False)
 
 
 def style(**changes: object) -> cs.Style:
