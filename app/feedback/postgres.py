@@ -27,7 +27,6 @@ import psycopg
 from app.feedback.store import (
     COUNT_PER_LABEL,
     COUNT_PER_MODEL,
-    COUNT_ROWS,
     SCHEMA_VERSION,
     STATS_INDEX,
     VERSIONS,
@@ -37,6 +36,7 @@ from app.feedback.store import (
     StoreFullError,
     StoreUnavailableError,
     check_version,
+    over_cap,
     stats_from_counts,
     utc_now,
 )
@@ -83,8 +83,7 @@ class PostgresStore(FeedbackStore):
         with self._transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             self._check_schema(db)
-            (rows,) = _one(db.execute(COUNT_ROWS))
-            if rows >= self.max_rows:
+            if over_cap(db, self.max_rows):
                 raise StoreFullError(f"the store holds its maximum of {self.max_rows:,} drawings")
             (row_id,) = _one(db.execute(INSERT, values))
             return int(row_id)

@@ -22,7 +22,6 @@ from pathlib import Path
 from app.feedback.store import (
     COUNT_PER_LABEL,
     COUNT_PER_MODEL,
-    COUNT_ROWS,
     SCHEMA_VERSION,
     STATS_INDEX,
     VERSIONS,
@@ -32,6 +31,7 @@ from app.feedback.store import (
     StoreFullError,
     StoreUnavailableError,
     check_version,
+    over_cap,
     stats_from_counts,
     utc_now,
 )
@@ -59,8 +59,7 @@ class SQLiteStore(FeedbackStore):
         with self._connection() as db:
             with _transaction(db, "BEGIN IMMEDIATE"):
                 check_version({row[0] for row in db.execute(VERSIONS)})
-                (rows,) = db.execute(COUNT_ROWS).fetchone()
-                if rows >= self.max_rows:
+                if over_cap(db, self.max_rows):
                     raise StoreFullError(f"the store holds its maximum of {self.max_rows:,} drawings")
                 values = (utc_now().isoformat(), drawing.label, drawing.predicted, drawing.model)
                 cursor = db.execute(INSERT, (*values, encode_pixels(drawing.pixels)))

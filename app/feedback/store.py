@@ -8,7 +8,7 @@ version 1):
 - ``schema_version (version INTEGER NOT NULL)``, one row holding the version;
 - ``feedback (id, created_at, label, predicted, model, pixels)``, one row per drawing;
 - the index ``feedback_stats (model, predicted, label)``, which no reader needs: it lets the row count
-  (checked against the cap on every write) and the statistics read a few MB instead of every row.
+  (checked against the cap near it) and the statistics read a few MB instead of every row.
 
 The backends (app.feedback.sqlite, app.feedback.postgres) raise ``StoreUnavailableError`` for any problem of
 the database itself (unreachable, corrupt, unwritable, a newer schema) and ``StoreFullError`` at the row cap;
@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from model.feedback import SCHEMA_VERSION  # the format's version and its pixel 
 
 # The same statements run on SQLite and PostgreSQL.
 COUNT_ROWS = "SELECT COUNT(*) FROM feedback"
+# At least the number of rows (ids are unique and only grow), read from the primary key in microseconds: the
+# rows are counted, which reads the whole index, only when this bound reaches the cap.
+MOST_ROWS = "SELECT COALESCE((SELECT MAX(id) FROM feedback) - (SELECT MIN(id) FROM feedback) + 1, 0)"
 COUNT_PER_LABEL = "SELECT label, COUNT(*) FROM feedback GROUP BY label"
 # Per model, among the rows that say both the model and its prediction: how many, and how many right.
 COUNT_PER_MODEL = (
@@ -66,6 +70,13 @@ class Stats:
     @property
     def accuracy(self) -> dict[str, float]:
         return {model: self.right[model] / count for model, count in self.judged.items()}
+
+
+def over_cap(db: Any, max_rows: int) -> bool:
+    """Whether the store already holds ``max_rows`` rows (``db``: a connection of either backend)."""
+    if db.execute(MOST_ROWS).fetchone()[0] < max_rows:
+        return False
+    return db.execute(COUNT_ROWS).fetchone()[0] >= max_rows
 
 
 def check_version(versions: set[int]) -> None:

@@ -165,6 +165,11 @@ def test_the_row_cap_answers_507_and_keeps_what_it_has(feedback_settings: Settin
         error(response, 507, "maximum of 3 drawings", "DIGITPAD_FEEDBACK_MAX_ROWS")
         assert client.get("/api/feedback/stats").json()["total"] == 3
         assert client.post("/api/predict", json={"pixels": drawing_pixels(5)}).status_code == 200
+        # Deleting a row (a gap in the ids) makes room for exactly one more.
+        _, second, _ = (row["id"] for row in stored(feedback_settings))
+        sql(feedback_settings, "DELETE FROM feedback WHERE id = ?", (second,))
+        assert client.post("/api/feedback", json={"pixels": drawing_pixels(6), "label": 1}).status_code == 201
+        error(client.post("/api/feedback", json={"pixels": drawing_pixels(7), "label": 1}), 507)
     assert len(stored(feedback_settings)) == 3
 
 
