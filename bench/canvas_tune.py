@@ -1,0 +1,99 @@
+"""The tuning set for real drawings: canvas renderings of *held-out training* digits, in process.
+
+    python -m bench.canvas_tune /tmp/runs/a.npz /tmp/runs/b.npz   # accuracy of each weights file
+
+The canvas set (bench.canvas_eval) is for reporting only; choosing augmentation or a model on it
+would tune to the test. This set is built the same way from the last 5,000 MNIST *training*
+digits — the slice ``model.train`` holds out by default — in two renderings:
+
+- ``canvas``: each digit drawn in a random canvas style (bench.canvas_set), as the evaluation does;
+- ``coarse``: each digit first reduced the way the UCI optical digits were made (size-normalised
+  into a 32×32 bitmap, ink counted in 4×4 blocks: an 8×8 image of 0..16), then drawn likewise.
+  It stands for low-resolution handwriting without looking at the UCI digits themselves.
+
+Drawings go through the service's own preprocessing (``app.preprocess``) but not over HTTP, so a
+weights file is scored in seconds. The preprocessed vectors are cached under bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from app.preprocess import preprocess
+from bench.canvas_set import drawings
+from model import mnist
+from model.evaluate import evaluate
+from model.weights import load
+
+REPO = Path(__file__).resolve().parent.parent
+HOLDOUT = 5000  # the last training digits, held out by model.train's default --holdout
+
+
+def coarse(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) grey digits → (n, 8, 8) float32 in 0..16, as the UCI optical digits were made.
+
+    The digit's ink (above half its peak) is cropped, scaled so its longer side fills a 32×32 bitmap,
+    centred, and the ink pixels of each 4×4 block counted.
+    """
+    out = np.zeros((len(images), 8, 8), dtype=np.float32)
+    for k, digit in enumerate(images):
+        a = digit.astype(np.float32) / max(float(digit.max()), 1.0)
+        rows, cols = np.flatnonzero((a > 0.5).any(axis=1)), np.flatnonzero((a > 0.5).any(axis=0))
+        a = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        h, w = a.shape
+        size = (max(1, round(32 * w / max(h, w))), max(1, round(32 * h / max(h, w))))
+        big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BILINEAR)) > 0.5
+        bitmap = np.zeros((32, 32), dtype=np.float32)
+        top, left = (32 - size[1]) // 2, (32 - size[0]) // 2
+        bitmap[top : top + size[1], left : left + size[0]] = big
+        out[k] = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3))
+    return out
+
+
+def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
+    cache = REPO / "bench" / "out" / f"canvas-tune-{seed}.npz"
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as f:
+            return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in ("canvas", "coarse")}
+    images, labels = data.train_images[-HOLDOUT:], data.train_labels[-HOLDOUT:]
+    sets = {}
+    for name, digits in (("canvas", images), ("coarse", coarse(images))):
+        started = time.perf_counter()
+        x = np.stack([preprocess(d.image).pixels for d in drawings(digits, labels, "mnist-train", seed)])
+        sets[name] = (x, labels.astype(np.int64))
+        print(f"built the {name} tuning set in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **{f"{name}_{part}": v for name, xy in sets.items() for part, v in zip("xy", xy)})
+    return sets
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.canvas_tune", description=__doc__.split("\n\n")[0])
+    p.add_argument("weights", nargs="+", type=Path, help="weights files to score")
+    p.add_argument("--seed", type=int, default=0, help="seed of the drawing styles")
+    p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
+    args = p.parse_args(argv)
+    try:
+        data = mnist.load(args.data_dir)
+        models = {path: load(path).network for path in args.weights}
+    except Exception as err:  # noqa: BLE001 — a readable line, not a traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    sets = tuning_sets(data, args.seed)
+    raw = (mnist.as_vectors(data.train_images[-HOLDOUT:]), data.train_labels[-HOLDOUT:])
+    print("| weights | held-out vectors | canvas | coarse |\n| --- | --- | --- | --- |")
+    for path, network in models.items():
+        scores = [evaluate(network, x, y).accuracy for x, y in (raw, sets["canvas"], sets["coarse"])]
+        print(f"| {path} | " + " | ".join(f"{s:.2%}" for s in scores) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
