@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import label as connected_pieces
 
-from bench.canvas_tune import HOLDOUT, coarse
+from bench.canvas_tune import BITMAP_INK, HOLDOUT, coarse
 from model import mnist
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     data = mnist.load(args.data_dir)
     originals = data.train_images[-HOLDOUT:][: args.digits]
     reduced = coarse(originals)
-    written = [shape(d, 0.5, crop_at=0.5) for d in originals]  # cropped as coarse() crops it
+    written = [shape(d, BITMAP_INK, crop_at=0.5) for d in originals]  # the ink coarse() counts, cropped alike
     pieces = np.array([connected_pieces(w)[1] for w in written])
     print("| threshold | overlap (IoU) | more pieces than written | fewer pieces |\n| --- | --- | --- | --- |")
     for threshold in THRESHOLDS:

@@ -35,11 +35,17 @@ REPO = Path(__file__).resolve().parent.parent
 HOLDOUT = 5000  # the last training digits, held out by model.train's default --holdout
 
 
+# Which pixels of the 32×32 bitmap count as ink: at 0.35 of the peak the reduced digits have the UCI
+# digits' stroke weight — 33 inked blocks of 64 holding 9.5 of 16 pixels on average, 44% of them ≥ 12,
+# against 32.7, 9.6 and 43% for the 1,797 UCI digits (at 0.5: 31, 8.9 and 37%: thinner).
+BITMAP_INK = 0.35
+
+
 def coarse(images: np.ndarray) -> np.ndarray:
     """(n, 28, 28) grey digits → (n, 8, 8) float32 in 0..16, as the UCI optical digits were made.
 
     The digit's ink (above half its peak) is cropped, scaled so its longer side fills a 32×32 bitmap,
-    centred, and the ink pixels of each 4×4 block counted.
+    centred, and the ink pixels (above BITMAP_INK) of each 4×4 block counted.
     """
     out = np.zeros((len(images), 8, 8), dtype=np.float32)
     for k, digit in enumerate(images):
@@ -48,7 +54,7 @@ def coarse(images: np.ndarray) -> np.ndarray:
         a = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         h, w = a.shape
         size = (max(1, round(32 * w / max(h, w))), max(1, round(32 * h / max(h, w))))
-        big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BILINEAR)) > 0.5
+        big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BILINEAR)) > BITMAP_INK
         bitmap = np.zeros((32, 32), dtype=np.float32)
         top, left = (32 - size[1]) // 2, (32 - size[0]) // 2
         bitmap[top : top + size[1], left : left + size[0]] = big

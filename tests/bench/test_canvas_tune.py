@@ -19,7 +19,7 @@ def nine_in_blocks(stroke: int) -> np.ndarray:
     image = Image.new("L", (32, 32), 0)
     pen = ImageDraw.Draw(image)
     pen.ellipse((10, 1, 27, 14), fill=255)
-    pen.line((25, 10, 9, 31), fill=255, width=stroke)
+    pen.line((25, 10, 14, 31), fill=255, width=stroke)
     bitmap = (np.asarray(image) > 127).astype(np.float32)
     return bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3))
 
@@ -34,7 +34,7 @@ def test_coarse_counts_ink_in_blocks_like_the_uci_digits() -> None:
 
 
 def test_thin_strokes_of_an_8x8_digit_stay_joined(monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = nine_in_blocks(stroke=2)  # its tail covers 3–10 of 16 pixels per block, its head 16
+    blocks = nine_in_blocks(stroke=3)  # its tail covers part of each block it crosses, its head all of them
     assert label(canvas_strokes.work_mask(blocks))[1] == 1
     monkeypatch.setattr(canvas_strokes, "BLOCK_INK_LEVEL", canvas_strokes.INK_LEVEL)  # half the peak …
     assert label(canvas_strokes.work_mask(blocks))[1] > 1  # … cuts the tail off the head
