@@ -26,6 +26,7 @@ start_postgres() {
   bin=$(pg_bin)
   [ -n "$bin" ] || { echo "start_postgres: no PostgreSQL server installed (apt-get install postgresql)" >&2; return 1; }
   PG_TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/digitpad-pg.XXXXXX")
+  PG_TEST_BIN=$bin # set before initdb: stop_postgres needs it if a later step fails
   [ "$(id -u)" = 0 ] && chown postgres: "$PG_TEST_DIR"
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_owner "$bin/initdb" -D "$PG_TEST_DIR/data" -U postgres --auth=trust --encoding=UTF8 --no-sync >"$PG_TEST_DIR/initdb.log" 2>&1 \
@@ -34,15 +35,21 @@ start_postgres() {
   as_owner "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TEST_DIR -c fsync=off -c max_connections=200" start >/dev/null \
     || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
-  PG_TEST_BIN=$bin
   export DIGITPAD_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$port ($PG_TEST_DIR)"
 }
 
-stop_postgres() {
+stop_postgres() { # never fails: .ci/run calls it from its EXIT trap, where a failure would turn a passing run into exit 1
   [ -n "${PG_TEST_DIR:-}" ] || return 0
-  as_owner "$PG_TEST_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1
-  rm -rf "$PG_TEST_DIR"
+  local pg_ctl="${PG_TEST_BIN:-$(pg_bin)}/pg_ctl"
+  if [ -f "$PG_TEST_DIR/data/postmaster.pid" ] \
+    && ! as_owner "$pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1 \
+    && ! as_owner "$pg_ctl" -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1; then
+    # Its folder stays: deleting the data of a server that may still run would leave it unstoppable by pg_ctl.
+    echo "stop_postgres: the test server in $PG_TEST_DIR did not stop; see $PG_TEST_DIR/server.log" >&2
+  else
+    rm -rf "$PG_TEST_DIR" || echo "stop_postgres: could not remove $PG_TEST_DIR" >&2
+  fi
   PG_TEST_DIR=
 }
 
