@@ -2,7 +2,9 @@
 
 The drawing arrives in the /api/predict form and goes through the same decoding and preprocessing,
 so the stored 28×28 vector is exactly what the network saw. The store (app.feedback) is blocking
-I/O, so it runs in a worker thread like the network does. With DIGITPAD_FEEDBACK=off both paths
+I/O that may wait for seconds (a SQLite file another process holds, PostgreSQL unreachable), so it runs
+in threads of its own, at most STORE_THREADS at once: such waits queue on the event loop instead of
+taking the worker threads the predictions need. With DIGITPAD_FEEDBACK=off both paths
 answer 404 and are left out of the OpenAPI document.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from starlette.exceptions import HTTPException
 
@@ -20,11 +23,13 @@ from app.feedback.schemas import FEEDBACK_EXAMPLES, FeedbackCreated, FeedbackReq
 from app.feedback.store import Drawing, FeedbackStore, StoreFullError, StoreUnavailableError
 from app.images import image_bytes
 from app.inference import in_thread, prepare_file
-from app.preprocess import from_pixels
+from app.preprocess import Prepared, from_pixels
 from app.routes import RegistryDep
 from app.schemas import ErrorResponse, error_responses
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
+
+STORE_THREADS = 8  # per process; as many as the PostgreSQL store's connections (app.feedback.postgres)
 
 OFF = "Feedback is turned off on this server (DIGITPAD_FEEDBACK=off); predictions work as usual."
 NOT_SET_UP = "Feedback storage could not be set up when the server started; the server log says why."
@@ -53,15 +58,20 @@ StoreDep = Annotated[FeedbackStore, Depends(get_store)]
     summary="Keep a drawing and the digit it really is",
 )
 async def add_feedback(
-    body: Annotated[FeedbackRequest, Body(openapi_examples=FEEDBACK_EXAMPLES)], registry: RegistryDep, store: StoreDep
+    body: Annotated[FeedbackRequest, Body(openapi_examples=FEEDBACK_EXAMPLES)],
+    registry: RegistryDep,
+    store: StoreDep,
+    request: Request,
 ) -> FeedbackCreated:
     """Send the drawing as for /api/predict, with `label` (0-9) and, optionally, the `model` that answered
     and what it `predicted`. A drawing without ink is refused (422). Answers 201 with the stored row's id.
     """
     if body.model is not None:
         registry.get(body.model)  # an unknown model is a 404, as on /api/predict
+    prepared = await in_thread(prepare_drawing, body)
+    drawing = Drawing(prepared.pixels, body.label, body.predicted, body.model)
     with store_errors():
-        row_id = await in_thread(store_drawing, store, body)
+        row_id = await anyio.to_thread.run_sync(store.add, drawing, limiter=store_threads(request))
     return FeedbackCreated(id=row_id)
 
 
@@ -71,17 +81,17 @@ async def add_feedback(
     responses=STORE_ERRORS,
     summary="How many drawings are kept, and how often each model was right on them",
 )
-async def feedback_stats(store: StoreDep) -> FeedbackStats:
+async def feedback_stats(store: StoreDep, request: Request) -> FeedbackStats:
     """`accuracy` counts only the drawings that name both the model and its prediction."""
     with store_errors():
-        stats = await in_thread(store.stats)
+        stats = await anyio.to_thread.run_sync(store.stats, limiter=store_threads(request))
     return FeedbackStats(
         total=stats.total, per_label=stats.per_label, accuracy=stats.accuracy, predictions=stats.judged
     )
 
 
-def store_drawing(store: FeedbackStore, body: FeedbackRequest) -> int:
-    """Preprocess the drawing as /api/predict does, and store it; return its id."""
+def prepare_drawing(body: FeedbackRequest) -> Prepared:
+    """Preprocess the drawing as /api/predict does; InputError (422) for a bad image or one without ink."""
     if body.pixels is not None:
         prepared = from_pixels(body.pixels)
     else:
@@ -89,7 +99,15 @@ def store_drawing(store: FeedbackStore, body: FeedbackRequest) -> int:
         prepared = prepare_file(image_bytes(body.image))
     if prepared.empty:
         raise InputError("The drawing has no ink, so there is nothing to learn from: draw the digit, then send it.")
-    return store.add(Drawing(prepared.pixels, body.label, body.predicted, body.model))
+    return prepared
+
+
+def store_threads(request: Request) -> anyio.CapacityLimiter:
+    """The app's limit on store calls, made on first use (each app has its own event loop, hence its own limit)."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "feedback_threads", None)
+    if limiter is None:  # only the event loop's thread gets here, so two limiters are never made
+        limiter = request.app.state.feedback_threads = anyio.CapacityLimiter(STORE_THREADS)
+    return limiter
 
 
 @contextmanager

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import anyio
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from app.feedback import open_store
 from app.feedback.postgres import redact
-from app.feedback.store import Drawing
+from app.feedback.store import Drawing, FeedbackStore, Stats
 from app.main import create_app
+from app.routes.feedback import STORE_THREADS
 from app.settings import Settings, SettingsError
 from model.feedback import FILENAME
 from tests.app.feedback_stores import drawing_pixels, empty_store, sql
@@ -66,6 +69,64 @@ def test_the_store_recovers_once_the_database_is_fixed(settings: Settings, tmp_p
         (data / FILENAME).unlink()  # the operator moves the broken file away
         assert client.post("/api/feedback", json=BODY).status_code == 201
         assert client.get("/api/feedback/stats").json()["total"] == 1
+
+
+class HangingStore(FeedbackStore):
+    """A store whose calls wait until ``release`` is set, as on a database that stopped answering."""
+
+    location = "a database that hangs"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0  # calls that reached the store
+        self._lock = threading.Lock()
+
+    def add(self, drawing: Drawing) -> int:
+        self._hang()
+        return 1
+
+    def stats(self) -> Stats:
+        self._hang()
+        return Stats(total=0, per_label=[0] * 10, judged={}, right={})
+
+    def _hang(self) -> None:
+        with self._lock:
+            self.calls += 1
+        self.release.wait()
+
+
+def waiting_for_a_thread(client: TestClient) -> int:
+    """Requests of the app queued for a worker thread: on the shared limit, or on the store's own."""
+
+    def count() -> int:  # runs on the app's event loop, whose limiters these are
+        shared = anyio.to_thread.current_default_thread_limiter()
+        own = getattr(client.app.state, "feedback_threads", None)
+        return sum(limiter.statistics().tasks_waiting for limiter in (shared, own) if limiter is not None)
+
+    return client.portal.call(count)
+
+
+def test_a_hanging_database_leaves_the_predictions_their_threads(settings: Settings) -> None:
+    """48 feedback requests stuck on the database (more than anyio's 40 shared worker threads): predictions
+    are still answered, because the store has threads of its own."""
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.feedback = HangingStore()
+        stuck = ThreadPoolExecutor(48)
+        try:
+            pending = [stuck.submit(client.post, "/api/feedback", json=BODY) for _ in range(40)]
+            pending += [stuck.submit(client.get, "/api/feedback/stats") for _ in range(8)]
+            deadline = time.monotonic() + 60  # a bound for failing, not a measure
+            while store.calls + waiting_for_a_thread(client) < 48:  # every request is in the store or queued
+                assert time.monotonic() < deadline, f"{store.calls} calls reached the store"
+                time.sleep(0.01)
+            assert store.calls == STORE_THREADS
+            with ThreadPoolExecutor(1) as other:
+                answer = other.submit(client.post, "/api/predict", json={"pixels": BODY["pixels"]})
+                assert answer.result(timeout=60).status_code == 200
+        finally:
+            store.release.set()
+            stuck.shutdown()
+        assert [response.result().status_code for response in pending] == [201] * 40 + [200] * 8
 
 
 def test_an_unreachable_postgresql_server(settings: Settings) -> None:
