@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -137,8 +137,11 @@ _ONE_INPUT = {
 }
 
 
-class PredictRequest(BaseModel):
-    """One drawing: exactly one of `image` and `pixels`."""
+class DrawingInput(BaseModel):
+    """A drawing, exactly one of `image` and `pixels`: the base of every request that carries one.
+
+    Subclasses add their fields after these two; the checks (few unknown fields, one input) apply to them.
+    """
 
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, json_schema_extra=_ONE_INPUT)
 
@@ -150,19 +153,24 @@ class PredictRequest(BaseModel):
         default=None,
         description="An already preprocessed 28×28 image: 784 numbers in [0, 1], row-major, 0 = background, 1 = ink.",
     )
-    model: str | None = Field(default=None, description="A name from /api/models; the default model when absent.")
-    explain: bool = Field(default=False, description="Also return every hidden layer's activations (`hidden`).")
 
     @model_validator(mode="before")
     @classmethod
     def _few_unknown(cls, data: Any) -> Any:
-        return refuse_many_unknown(data, cls.model_fields)
+        return refuse_many_unknown(data, cls.model_fields)  # the subclass's fields
 
     @model_validator(mode="after")
-    def _one_input(self) -> PredictRequest:
+    def _one_input(self) -> Self:
         if (self.image is None) == (self.pixels is None):
             raise ValueError("give exactly one of 'image' and 'pixels'")
         return self
+
+
+class PredictRequest(DrawingInput):
+    """One drawing: exactly one of `image` and `pixels`."""
+
+    model: str | None = Field(default=None, description="A name from /api/models; the default model when absent.")
+    explain: bool = Field(default=False, description="Also return every hidden layer's activations (`hidden`).")
 
 
 class BatchRequest(BaseModel):

@@ -4,41 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import _ONE_INPUT, PIXELS, PREDICT_EXAMPLES, Pixel, refuse_many_unknown
+from app.schemas import PREDICT_EXAMPLES, DrawingInput
 
 Digit = Annotated[int, Field(ge=0, le=9)]
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(DrawingInput):
     """A drawing in the /api/predict form (exactly one of `image` and `pixels`) and the digit it really is."""
 
-    # The drawing's fields and rules are PredictRequest's, so a stored vector is what /api/predict would see.
-    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, json_schema_extra=_ONE_INPUT)
-
-    image: str | None = Field(
-        default=None,
-        description="PNG, JPEG, WebP, BMP or GIF (≤ 4096×4096) as a data URL, e.g. canvas.toDataURL(), or bare base64.",
-    )
-    pixels: Annotated[list[Pixel], Field(min_length=PIXELS, max_length=PIXELS, fail_fast=True)] | None = Field(
-        default=None,
-        description="An already preprocessed 28×28 image: 784 numbers in [0, 1], row-major, 0 = background, 1 = ink.",
-    )
+    # The drawing's fields and rules are PredictRequest's (DrawingInput), so a stored vector is what /api/predict
+    # would see.
     label: Digit = Field(description="The digit the drawing really is, 0-9.")
     predicted: Digit | None = Field(default=None, description="The digit the network answered, if the client knows.")
     model: str | None = Field(default=None, description="The model that answered (a name from /api/models).")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _few_unknown(cls, data: Any) -> Any:
-        return refuse_many_unknown(data, cls.model_fields)
-
-    @model_validator(mode="after")
-    def _one_input(self) -> FeedbackRequest:
-        if (self.image is None) == (self.pixels is None):
-            raise ValueError("give exactly one of 'image' and 'pixels'")
-        return self
 
 
 class FeedbackCreated(BaseModel):
