@@ -155,6 +155,8 @@ def _schema_version(db: sqlite3.Connection, path: Path) -> int:
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not {"schema_version", "feedback"} <= tables:
         raise FeedbackError(f"{path}: no schema_version or feedback table; not a digitpad feedback database")
+    # Exactly one row, the rule the service's store applies too (app.feedback.store.check_version), so a
+    # database the service accepts is one this reads; even two equal rows mean someone else edited the table.
     versions = [v for (v,) in db.execute("SELECT version FROM schema_version")]
     if len(versions) != 1 or not isinstance(versions[0], int):
         raise FeedbackError(f"{path}: schema_version should hold one integer, holds {versions!r}")

@@ -102,7 +102,7 @@ class PostgresStore(FeedbackStore):
                 db.execute(statement)
             if _one(db.execute("SELECT COUNT(*) FROM schema_version"))[0] == 0:
                 db.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
-        check_version({row[0] for row in db.execute(VERSIONS)})
+        check_version([row[0] for row in db.execute(VERSIONS)])
         self._schema_ready = True
 
     @contextmanager

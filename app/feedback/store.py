@@ -38,7 +38,7 @@ COUNT_PER_MODEL = (
     "SELECT model, COUNT(*), SUM(CASE WHEN predicted = label THEN 1 ELSE 0 END) FROM feedback "
     "WHERE model IS NOT NULL AND predicted IS NOT NULL GROUP BY model"
 )
-VERSIONS = "SELECT DISTINCT version FROM schema_version"
+VERSIONS = "SELECT version FROM schema_version"
 STATS_INDEX = "CREATE INDEX IF NOT EXISTS feedback_stats ON feedback (model, predicted, label)"
 
 
@@ -79,15 +79,24 @@ def over_cap(db: Any, max_rows: int) -> bool:
     return db.execute(COUNT_ROWS).fetchone()[0] >= max_rows
 
 
-def check_version(versions: set[int]) -> None:
-    """Refuse a database whose schema_version rows are not exactly this version (a newer or foreign schema)."""
-    if versions != {SCHEMA_VERSION}:
-        found = ", ".join(str(v) for v in sorted(versions)) or "none"
-        raise StoreUnavailableError(
-            f"The feedback database has schema version {found}; this service reads and writes version "
-            f"{SCHEMA_VERSION} only, so it leaves the database alone. Upgrade the service, or point it at another "
-            "database (DIGITPAD_DATA_DIR or DIGITPAD_DATABASE_URL)."
-        )
+def check_version(versions: list[int]) -> None:
+    """Refuse a database whose schema_version rows (VERSIONS) are not one row holding this version.
+
+    Exactly one row, the rule model.feedback's reader applies too: a database the service accepts is one
+    training can read. The service writes that row once (under its write lock); a second one, even equal,
+    means someone else changed the table, so neither side guesses which row counts.
+    """
+    if versions == [SCHEMA_VERSION]:
+        return
+    if len(versions) > 1:
+        found = ", ".join(str(v) for v in versions)
+        problem = f"The feedback database's schema_version table holds {len(versions)} rows ({found}), not one"
+    else:
+        problem = f"The feedback database has schema version {versions[0] if versions else 'none'}"
+    raise StoreUnavailableError(
+        f"{problem}; this service reads and writes version {SCHEMA_VERSION} only, so it leaves the database "
+        "alone. Upgrade the service, or point it at another database (DIGITPAD_DATA_DIR or DIGITPAD_DATABASE_URL)."
+    )
 
 
 def utc_now() -> datetime:

@@ -190,6 +190,17 @@ def test_a_newer_schema_is_left_alone(client: TestClient, feedback_settings: Set
     assert client.post("/api/predict", json={"pixels": drawing_pixels(1)}).status_code == 200
 
 
+def test_a_second_version_row_is_refused_as_model_feedback_refuses_it(
+    client: TestClient, feedback_settings: Settings
+) -> None:
+    """Even an equal second row: the service accepts only what the training reader (model.feedback) reads."""
+    assert client.post("/api/feedback", json={"pixels": drawing_pixels(), "label": 8}).status_code == 201
+    sql(feedback_settings, "INSERT INTO schema_version (version) VALUES (1)")
+    error(client.post("/api/feedback", json={"pixels": drawing_pixels(1), "label": 8}), 503, "holds 2 rows (1, 1)")
+    error(client.get("/api/feedback/stats"), 503, "not one")
+    assert len(stored(feedback_settings)) == 1
+
+
 def test_a_restarted_app_also_checks_the_version(feedback_settings: Settings) -> None:
     with TestClient(create_app(feedback_settings)) as client:
         assert client.post("/api/feedback", json={"pixels": drawing_pixels(), "label": 8}).status_code == 201

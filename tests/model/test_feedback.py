@@ -129,6 +129,15 @@ def no_version_row(path: Path) -> Path:
     return path
 
 
+def two_version_rows(path: Path) -> Path:
+    """Two equal rows: refused as the service refuses them (app.feedback.store.check_version)."""
+    write_feedback(path, drawings(1), [3])
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO schema_version (version) VALUES (1)")
+    db.close()
+    return path
+
+
 def short_pixels(path: Path) -> Path:
     write_feedback(path, drawings(2), [3, 4])
     with sqlite3.connect(path) as db:
@@ -158,11 +167,15 @@ def other_npz(path: Path) -> Path:
         (schema_v2, "schema version 2, this code reads version 1"),
         (a_different_database, "no schema_version or feedback table"),
         (no_version_row, "schema_version should hold one integer"),
+        (two_version_rows, "schema_version should hold one integer, holds [1, 1]"),
         (short_pixels, "row id 2: pixels must be 3136 bytes"),
         (truncated, "cannot read the feedback database"),
         (other_npz, "not a feedback export: no labels"),
     ],
-    ids=["missing", "csv", "folder", "v2", "other-db", "no-version", "short-pixels", "truncated", "other-npz"],
+    ids=[
+        "missing", "csv", "folder", "v2", "other-db", "no-version", "two-versions", "short-pixels", "truncated",
+        "other-npz",
+    ],
 )
 def test_bad_files_give_one_readable_line_and_exit_2(tmp_path: Path, make, message: str,
                                                      capsys: pytest.CaptureFixture) -> None:
