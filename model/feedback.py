@@ -13,7 +13,9 @@ use it, and the service's store imports ``encode_pixels``/``decode_pixels`` so t
 ``export`` writes ``x`` (n, 784) float32, ``labels`` (n,) int64, ``predicted`` (n,) int64 (-1: the client
 did not say), ``ids`` (n,) int64, ``models`` and ``created_at`` (fixed-width unicode strings, "" for none)
 with ``np.savez``; everything reads back with ``allow_pickle=False``, and ``load`` accepts such an export
-as well as the database.
+as well as the database. This module reads SQLite files only: ``python -m app.feedback export OUT.npz``
+writes the same export from the service's configured store (PostgreSQL too), through ``from_rows`` and
+``export`` here.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     pixels     BLOB NOT NULL
 );
 """
+# Every row, oldest first, in the order ``from_rows`` takes (the service's store runs it on either database).
+SELECT_ROWS = "SELECT id, created_at, label, predicted, model, pixels FROM feedback ORDER BY id"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _EXPORT_KEYS = ("x", "labels", "predicted", "ids", "models", "created_at")
 
@@ -70,7 +74,7 @@ class FeedbackSet:
     models: list[str | None]
     ids: np.ndarray
     created_at: list[str]
-    source: Path
+    source: Path | str  # the file read, or (python -m app.feedback export) the service's database
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -143,8 +147,7 @@ def _load_sqlite(path: Path) -> FeedbackSet:
         version = _schema_version(db, path)
         if version != SCHEMA_VERSION:
             raise FeedbackError(f"{path}: schema version {version}, this code reads version {SCHEMA_VERSION}")
-        rows = db.execute("SELECT id, created_at, label, predicted, model, pixels FROM feedback ORDER BY id")
-        return _from_rows(rows.fetchall(), path)
+        return from_rows(db.execute(SELECT_ROWS).fetchall(), path)
     except sqlite3.Error as err:  # not a database after all, damaged, locked, …
         raise FeedbackError(f"{path}: cannot read the feedback database ({err})") from None
     finally:
@@ -163,7 +166,9 @@ def _schema_version(db: sqlite3.Connection, path: Path) -> int:
     return versions[0]
 
 
-def _from_rows(rows: list[tuple], path: Path) -> FeedbackSet:
+def from_rows(rows: Sequence[tuple], source: Path | str) -> FeedbackSet:
+    """The rows of SELECT_ROWS — (id, created_at ISO 8601 text, label, predicted or None, model or None, pixels
+    bytes) — checked and decoded; FeedbackError naming ``source`` and the row id for a bad one."""
     n = len(rows)
     x = np.empty((n, PIXELS), dtype=np.float32)
     labels, predicted, ids = (np.empty(n, dtype=np.int64) for _ in range(3))
@@ -179,15 +184,18 @@ def _from_rows(rows: list[tuple], path: Path) -> FeedbackSet:
                 raise ValueError(f"model {model!r} is not text")
             x[i] = decode_pixels(pixels)
         except ValueError as err:
-            raise FeedbackError(f"{path}: row id {row_id}: {err}") from None
+            raise FeedbackError(f"{source}: row id {row_id}: {err}") from None
         ids[i], labels[i], predicted[i] = row_id, label, -1 if guess is None else guess
         models.append(model)
         created.append(str(created_at))
-    return FeedbackSet(x, labels, predicted, models, ids, created, path)
+    return FeedbackSet(x, labels, predicted, models, ids, created, source)
 
 
 def export(feedback: FeedbackSet, out: str | Path) -> None:
-    """Write the set as plain arrays (no object arrays, so no pickle) to ``out``, atomically."""
+    """Write the set as plain arrays (no object arrays, so no pickle) to ``out``, atomically.
+
+    The one writer of the export format: ``python -m app.feedback export`` calls it too.
+    """
     out = Path(out)
     arrays = {
         "x": feedback.x.astype(np.float32),

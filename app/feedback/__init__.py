@@ -4,6 +4,7 @@
 - ``sqlite``: the default, one file under DIGITPAD_DATA_DIR.
 - ``postgres``: PostgreSQL at DIGITPAD_DATABASE_URL, for several replicas sharing one database.
 - ``schemas``: the requests and responses of the routes (app.routes.feedback).
+- ``export``: ``python -m app.feedback export OUT.npz``, the stored drawings for training, from either backend.
 
 ``open_store(settings)`` picks the backend. It does no I/O: the database is reached, and created, on
 first use, so a missing or broken database never stops the service from starting or predicting.

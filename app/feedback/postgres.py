@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,6 +34,7 @@ from app.feedback.store import (
     Drawing,
     FeedbackStore,
     Stats,
+    StoredRow,
     StoreFullError,
     StoreUnavailableError,
     check_version,
@@ -40,7 +42,7 @@ from app.feedback.store import (
     stats_from_counts,
     utc_now,
 )
-from model.feedback import encode_pixels
+from model.feedback import SELECT_ROWS, encode_pixels
 
 log = logging.getLogger("digitpad")
 
@@ -89,11 +91,25 @@ class PostgresStore(FeedbackStore):
             return int(row_id)
 
     def stats(self) -> Stats:
+        with self._reading() as db:
+            return stats_from_counts(db.execute(COUNT_PER_LABEL).fetchall(), db.execute(COUNT_PER_MODEL).fetchall())
+
+    def rows(self) -> list[StoredRow]:
+        with self._reading() as db:  # one SELECT: one snapshot of the rows
+            return [
+                # TIMESTAMPTZ comes back in the session's time zone; the format is UTC ISO 8601 text, as on SQLite.
+                (row_id, created.astimezone(UTC).isoformat(), label, predicted, model, bytes(pixels))
+                for row_id, created, label, predicted, model, pixels in db.execute(SELECT_ROWS)
+            ]
+
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction to read in, the schema in place and its version checked."""
         with self._transaction() as db:
             if not self._schema_ready:
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             self._check_schema(db)
-            return stats_from_counts(db.execute(COUNT_PER_LABEL).fetchall(), db.execute(COUNT_PER_MODEL).fetchall())
+            yield db
 
     def _check_schema(self, db: psycopg.Connection[Any]) -> None:
         """Create the schema if this process has not yet seen it (the caller holds the lock), check its version."""

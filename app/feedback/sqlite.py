@@ -28,6 +28,7 @@ from app.feedback.store import (
     Drawing,
     FeedbackStore,
     Stats,
+    StoredRow,
     StoreFullError,
     StoreUnavailableError,
     check_version,
@@ -35,7 +36,7 @@ from app.feedback.store import (
     stats_from_counts,
     utc_now,
 )
-from model.feedback import FILENAME, SQLITE_SCHEMA, encode_pixels
+from model.feedback import FILENAME, SELECT_ROWS, SQLITE_SCHEMA, encode_pixels
 
 log = logging.getLogger("digitpad")
 
@@ -70,6 +71,11 @@ class SQLiteStore(FeedbackStore):
         with self._connection() as db, _transaction(db, "BEGIN"):  # one snapshot for all three reads
             check_version([row[0] for row in db.execute(VERSIONS)])
             return stats_from_counts(db.execute(COUNT_PER_LABEL), db.execute(COUNT_PER_MODEL).fetchall())
+
+    def rows(self) -> list[StoredRow]:
+        with self._connection() as db, _transaction(db, "BEGIN"):
+            check_version([row[0] for row in db.execute(VERSIONS)])
+            return db.execute(SELECT_ROWS).fetchall()
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

@@ -1,4 +1,4 @@
-"""What every feedback store does, whatever the database: add a drawing, count them, close.
+"""What every feedback store does, whatever the database: add a drawing, count them, read them all.
 
 A stored drawing is the 28×28 vector the network saw (784 float32, little-endian: 3,136 bytes), its
 true label, the prediction and model the client reports (each optional) and the time. The format is
@@ -40,6 +40,11 @@ COUNT_PER_MODEL = (
 )
 VERSIONS = "SELECT version FROM schema_version"
 STATS_INDEX = "CREATE INDEX IF NOT EXISTS feedback_stats ON feedback (model, predicted, label)"
+
+
+# One stored drawing as ``rows`` returns it: (id, created_at ISO 8601 UTC text, label, predicted or None,
+# model or None, pixels bytes), what model.feedback.from_rows takes.
+StoredRow = tuple[int, str, int, int | None, str | None, bytes]
 
 
 class StoreUnavailableError(Exception):
@@ -130,3 +135,10 @@ class FeedbackStore(ABC):
     @abstractmethod
     def stats(self) -> Stats:
         """Count the stored drawings."""
+
+    @abstractmethod
+    def rows(self) -> list[StoredRow]:
+        """Every stored drawing, oldest first, in one snapshot (for ``python -m app.feedback export``).
+
+        All in memory: at the default cap of 100,000 drawings about 320 MB.
+        """

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.feedback import open_store
 from app.feedback.postgres import redact
-from app.feedback.store import Drawing, FeedbackStore, Stats
+from app.feedback.store import Drawing, FeedbackStore, Stats, StoredRow
 from app.main import create_app
 from app.routes.feedback import STORE_THREADS
 from app.settings import Settings, SettingsError
@@ -88,6 +88,10 @@ class HangingStore(FeedbackStore):
     def stats(self) -> Stats:
         self._hang()
         return Stats(total=0, per_label=[0] * 10, judged={}, right={})
+
+    def rows(self) -> list[StoredRow]:
+        self._hang()
+        return []
 
     def _hang(self) -> None:
         with self._lock:
