@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -121,21 +122,17 @@ def a_different_database(path: Path) -> Path:
     return path
 
 
-def no_version_row(path: Path) -> Path:
-    write_feedback(path, drawings(1), [3])
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM schema_version")
-    db.close()
-    return path
+def one_drawing_then(statement: str) -> Callable[[Path], Path]:
+    """A database of one drawing, then ``statement`` run on it."""
 
+    def make(path: Path) -> Path:
+        write_feedback(path, drawings(1), [3])
+        with sqlite3.connect(path) as db:
+            db.execute(statement)
+        db.close()
+        return path
 
-def two_version_rows(path: Path) -> Path:
-    """Two equal rows: refused as the service refuses them (app.feedback.store.check_version)."""
-    write_feedback(path, drawings(1), [3])
-    with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO schema_version (version) VALUES (1)")
-    db.close()
-    return path
+    return make
 
 
 def short_pixels(path: Path) -> Path:
@@ -166,8 +163,12 @@ def other_npz(path: Path) -> Path:
         (lambda p: p.mkdir() or p, "not a file"),
         (schema_v2, "schema version 2, this code reads version 1"),
         (a_different_database, "no schema_version or feedback table"),
-        (no_version_row, "schema_version should hold one integer"),
-        (two_version_rows, "schema_version should hold one integer, holds [1, 1]"),
+        (one_drawing_then("DELETE FROM schema_version"), "schema_version should hold one integer"),
+        # Two equal rows: refused as the service refuses them (app.feedback.store.check_version).
+        (
+            one_drawing_then("INSERT INTO schema_version (version) VALUES (1)"),
+            "schema_version should hold one integer, holds [1, 1]",
+        ),
         (short_pixels, "row id 2: pixels must be 3136 bytes"),
         (truncated, "cannot read the feedback database"),
         (other_npz, "not a feedback export: no labels"),
