@@ -12,7 +12,8 @@ digits — the slice ``model.train`` holds out by default — in two renderings:
   It stands for low-resolution handwriting without looking at the UCI digits themselves.
 
 Drawings go through the service's own preprocessing (``app.preprocess``) but not over HTTP, so a
-weights file is scored in seconds. The preprocessed vectors are cached under bench/out/.
+weights file is scored in seconds. The preprocessed vectors are cached under bench/out/, named by
+the seed and the ink levels; delete ``bench/out/canvas-tune-*.npz`` after changing how digits are drawn.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PIL import Image
 
 from app.preprocess import preprocess
 from bench.canvas_set import drawings
+from bench.canvas_strokes import BLOCK_INK_LEVEL
 from model import mnist
 from model.evaluate import evaluate
 from model.weights import load
@@ -64,7 +66,7 @@ def coarse(images: np.ndarray) -> np.ndarray:
 
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
-    cache = REPO / "bench" / "out" / f"canvas-tune-{seed}.npz"
+    cache = REPO / "bench" / "out" / f"canvas-tune-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
             return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in ("canvas", "coarse")}
