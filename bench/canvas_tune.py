@@ -9,7 +9,9 @@ digits — the slice ``model.train`` holds out by default — in two renderings:
 - ``canvas``: each digit drawn in a random canvas style (bench.canvas_set), as the evaluation does;
 - ``coarse``: each digit first reduced the way the UCI optical digits were made (size-normalised
   into a 32×32 bitmap, ink counted in 4×4 blocks: an 8×8 image of 0..16), then drawn likewise.
-  It stands for low-resolution handwriting without looking at the UCI digits themselves.
+  It stands for low-resolution handwriting without looking at the UCI digits themselves;
+- ``flagged``: as ``canvas``, but every 1 written with a flag, half of them with a foot
+  (``model.styles``, its own seed), the other digits as they are: the 7s must stay 7s.
 
 Drawings go through the service's own preprocessing (``app.preprocess``) but not over HTTP, so a
 weights file is scored in seconds. The preprocessed vectors are cached under bench/out/, named by
@@ -31,10 +33,12 @@ from bench.canvas_set import drawings
 from bench.canvas_strokes import BLOCK_INK_LEVEL
 from model import mnist
 from model.evaluate import evaluate
+from model.styles import add_flags
 from model.weights import load
 
 REPO = Path(__file__).resolve().parent.parent
 HOLDOUT = 5000  # the last training digits, held out by model.train's default --holdout
+SETS = ("canvas", "coarse", "flagged")
 
 
 # Which pixels of the 32×32 bitmap count as ink: at 0.35 of the peak the reduced digits have the UCI
@@ -66,13 +70,14 @@ def coarse(images: np.ndarray) -> np.ndarray:
 
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
-    cache = REPO / "bench" / "out" / f"canvas-tune-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
+    cache = REPO / "bench" / "out" / f"canvas-tune-v2-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
-            return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in ("canvas", "coarse")}
+            return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in SETS}
     images, labels = data.train_images[-HOLDOUT:], data.train_labels[-HOLDOUT:]
     sets = {}
-    for name, digits in (("canvas", images), ("coarse", coarse(images))):
+    flagged = add_flags(images.astype(np.float32) / 255, labels, np.random.default_rng(seed + 1000), 1.0)
+    for name, digits in (("canvas", images), ("coarse", coarse(images)), ("flagged", flagged)):
         started = time.perf_counter()
         x = np.stack([preprocess(d.image).pixels for d in drawings(digits, labels, "mnist-train", seed)])
         sets[name] = (x, labels.astype(np.int64))
@@ -96,9 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sets = tuning_sets(data, args.seed)
     raw = (mnist.as_vectors(data.train_images[-HOLDOUT:]), data.train_labels[-HOLDOUT:])
-    print("| weights | held-out vectors | canvas | coarse |\n| --- | --- | --- | --- |")
+    ones = sets["flagged"][1] == 1
+    print("| weights | held-out vectors | " + " | ".join(SETS) + " | flagged 1s |\n|" + " --- |" * (len(SETS) + 3))
     for path, network in models.items():
-        scores = [evaluate(network, x, y).accuracy for x, y in (raw, sets["canvas"], sets["coarse"])]
+        scores = [evaluate(network, x, y).accuracy for x, y in (raw, *(sets[name] for name in SETS))]
+        scores.append(evaluate(network, sets["flagged"][0][ones], sets["flagged"][1][ones]).accuracy)
         print(f"| {path} | " + " | ".join(f"{s:.2%}" for s in scores) + " |")
     return 0
 

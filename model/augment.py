@@ -5,6 +5,8 @@ float batch and returns a new ``(n, 28, 28)`` batch:
 
 - redrawing with a round pen (``model.strokes``): the digit's centre line, computed once per
   training image, drawn again with strokes of one width, as a canvas pen draws;
+- styles MNIST lacks (``model.styles``): 1s given a flag, and sometimes a foot, as much of the
+  world writes them (needs the labels);
 - stroke thickening / thinning: a blend towards a grey-scale dilation or erosion;
 - a random affine map (rotation, scale, shear, shift) and an elastic
   distortion (Simard et al. 2003), combined into *one* sampling grid so each
@@ -21,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from model.strokes import restroke
+from model.styles import add_flags
 
 Array = np.ndarray
 SIDE = 28
@@ -40,19 +43,28 @@ class Augmentation:
     thickness: float = 0.5  # probability of changing stroke width
     restroke: float = 0.0  # probability of redrawing the centre line with a round pen (needs centre lines)
     pen_radius: int = 3  # largest pen radius, in pixels of the 56×56 centre lines (1 … pen_radius)
+    flags: float = 0.0  # probability that a 1 gets a flag (and, half of those, a foot); needs labels
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
-def augment(images: Array, rng: np.random.Generator, aug: Augmentation, lines: Array | None = None) -> Array:
+def augment(
+    images: Array,
+    rng: np.random.Generator,
+    aug: Augmentation,
+    lines: Array | None = None,
+    labels: Array | None = None,
+) -> Array:
     """Distort a batch: images (n, 28, 28) float32 in [0, 1] → (n, 28, 28) float32.
 
     lines: the images' centre lines (n, 56, 56) bool (``model.strokes.centre_lines``), needed
-    when ``aug.restroke`` > 0.
+    when ``aug.restroke`` > 0; labels: the images' digits (n,), needed when ``aug.flags`` > 0.
     """
     if aug.restroke > 0 and lines is not None:
         images = redraw(images, lines, rng, aug.restroke, aug.pen_radius)
+    if aug.flags > 0 and labels is not None:
+        images = add_flags(images, labels, rng, aug.flags)
     images = change_thickness(images, rng, aug.thickness)
     return resample(images, sampling_grid(len(images), rng, aug))
 

@@ -1,0 +1,49 @@
+"""model.styles: the flag (and foot) drawn on 1s, and only on 1s."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.augment import Augmentation, augment
+from model.styles import add_flags
+
+
+def plain_ones(n: int) -> np.ndarray:
+    """(n, 28, 28) float32: a straight vertical "1", 3 px wide, rows 4–23, columns 13–15."""
+    images = np.zeros((n, 28, 28), dtype=np.float32)
+    images[:, 4:24, 13:16] = 1.0
+    return images
+
+
+def test_flags_go_down_and_left_from_the_top() -> None:
+    ones = plain_ones(50)
+    flagged = add_flags(ones, np.ones(50, dtype=int), np.random.default_rng(0), 1.0)
+    added = flagged - ones  # (50, 28, 28) ≥ 0: ink is only ever added
+    assert added.min() >= 0 and flagged.max() <= 1
+    upper_left = added[:, 4:16, :12].sum(axis=(1, 2))
+    upper_right = added[:, 4:16, 17:].sum(axis=(1, 2))
+    assert (upper_left > 3).all() and (upper_right == 0).all()  # every 1 has a flag, on its left
+    feet = added[:, 22:26, 17:].sum(axis=(1, 2)) > 1  # ink right of the stem at its bottom: a foot
+    assert 0.3 < feet.mean() < 0.7  # about half of them
+    assert (added[:, :2].sum(axis=(1, 2)) == 0).all()  # nothing above the top but the round cap's edge
+
+
+def test_only_ones_and_only_with_the_probability() -> None:
+    images = plain_ones(400)
+    labels = np.array([1, 7] * 200)
+    changed = (add_flags(images, labels, np.random.default_rng(1), 0.3) != images).any(axis=(1, 2))
+    assert not changed[labels == 7].any()
+    assert 0.2 < changed[labels == 1].mean() < 0.4
+    assert add_flags(images, labels, np.random.default_rng(1), 0.0) is images
+
+
+def test_augment_draws_flags_when_given_labels() -> None:
+    images = plain_ones(20)
+    still = Augmentation(rotation=0, scale=0, shear=0, shift=0, elastic_alpha=0, thickness=0)
+    flagged = Augmentation(**{**still.to_dict(), "flags": 1.0})
+    labels = np.ones(20, dtype=int)
+    np.testing.assert_allclose(augment(images, np.random.default_rng(0), still, labels=labels), images, atol=1e-6)
+    with_flags = augment(images, np.random.default_rng(0), flagged, labels=labels)
+    assert (with_flags.sum(axis=(1, 2)) > images.sum(axis=(1, 2)) + 3).all()
+    np.testing.assert_array_equal(with_flags, augment(images, np.random.default_rng(0), flagged, labels=labels))
+    np.testing.assert_allclose(augment(images, np.random.default_rng(0), flagged), images, atol=1e-6)  # no labels
