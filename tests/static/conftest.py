@@ -9,16 +9,14 @@ them at a server that is already running instead of starting one.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.app.serving import free_port, start, uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("DIGITPAD_CHROMIUM", "/usr/bin/chromium")
@@ -59,49 +57,20 @@ def _no_browser(reason: str) -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @contextmanager
 def _serve(log: Path, env: dict[str, str]) -> Iterator[str]:
-    """Run the app with uvicorn on a free loopback port, with `env` added to the environment; yields its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    """Run the app with uvicorn (``make run``'s command) on a free loopback port, with ``env`` added; yields its URL."""
+    port = free_port()
+    server = start(uvicorn(port), {**os.environ, **env}, port, log, timeout=90)
     try:
-        deadline = time.monotonic() + 90
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz within 90 s:\n{log.read_text()}", pytrace=False)
-            time.sleep(0.2)
-        yield url
+        yield server.url
     finally:
-        proc.terminate()
+        server.process.terminate()
         try:
-            proc.wait(timeout=10)
+            server.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            server.process.kill()
+            server.process.wait()
 
 
 @pytest.fixture(scope="session")
