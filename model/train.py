@@ -101,7 +101,10 @@ PRESETS: dict[str, Config] = {
         augment=True,
         # A third of the digits redrawn with a round pen of one width, as a canvas draws: on the tuning set
         # (bench/canvas_tune.py) 95.5% of the 8×8-reduced drawings right instead of 94.8%, the rest unchanged.
-        augmentation=Augmentation(restroke=0.3),
+        # A third of the 1s written with a flag (half of those with a foot), as much of the world writes them:
+        # flagged 1s 66.6% → 89.8% right on the tuning set, drawings 99.00% → 99.06%, 8×8 95.5% → 95.4%, the
+        # held-out vectors 99.52% → 99.38%.
+        augmentation=Augmentation(restroke=0.3, flags=0.3),
     ),
 }
 
