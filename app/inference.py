@@ -16,7 +16,7 @@ from app.errors import InputError
 from app.images import image_bytes, open_image
 from app.preprocess import Prepared, from_pixels, preprocess
 from app.registry import LoadedModel, Registry
-from app.schemas import BatchRequest, BatchResponse, PredictRequest, PredictResponse
+from app.schemas import BatchRequest, BatchResponse, DrawingInput, PredictRequest, PredictResponse
 
 DECIMALS = 6  # float32 carries about 7 significant digits; more would only bloat the JSON
 T = TypeVar("T")
@@ -54,8 +54,8 @@ def answer_batch(registry: Registry, body: BatchRequest) -> BatchResponse:
     return BatchResponse(results=[one for one in results if one is not None])
 
 
-def prepare_request(item: PredictRequest) -> Prepared:
-    """One /api/predict item → the (784,) vector for the network; raise InputError on bad input."""
+def prepare_request(item: DrawingInput) -> Prepared:
+    """One drawing in the /api/predict form → the (784,) vector for the network; raise InputError on bad input."""
     if item.pixels is not None:
         return from_pixels(item.pixels)
     assert item.image is not None  # the schema guarantees exactly one of the two

@@ -21,9 +21,8 @@ from starlette.exceptions import HTTPException
 from app.errors import InputError
 from app.feedback.schemas import FEEDBACK_EXAMPLES, FeedbackCreated, FeedbackRequest, FeedbackStats
 from app.feedback.store import Drawing, FeedbackStore, StoreFullError, StoreUnavailableError
-from app.images import image_bytes
-from app.inference import in_thread, prepare_file
-from app.preprocess import Prepared, from_pixels
+from app.inference import in_thread, prepare_request
+from app.preprocess import Prepared
 from app.routes import RegistryDep
 from app.schemas import ErrorResponse, error_responses
 
@@ -92,11 +91,7 @@ async def feedback_stats(store: StoreDep, request: Request) -> FeedbackStats:
 
 def prepare_drawing(body: FeedbackRequest) -> Prepared:
     """Preprocess the drawing as /api/predict does; InputError (422) for a bad image or one without ink."""
-    if body.pixels is not None:
-        prepared = from_pixels(body.pixels)
-    else:
-        assert body.image is not None  # the schema guarantees exactly one of the two
-        prepared = prepare_file(image_bytes(body.image))
+    prepared = prepare_request(body)
     if prepared.empty:
         raise InputError("The drawing has no ink, so there is nothing to learn from: draw the digit, then send it.")
     return prepared
