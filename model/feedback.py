@@ -21,10 +21,8 @@ writes the same export from the service's configured store (PostgreSQL too), thr
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from model.evaluate import format_confusion
+from model.weights import write_npz
 
 SCHEMA_VERSION = 1
 PIXELS = 784
@@ -205,16 +204,7 @@ def export(feedback: FeedbackSet, out: str | Path) -> None:
         "models": np.array([m or "" for m in feedback.models], dtype=str),
         "created_at": np.array(feedback.created_at, dtype=str),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # to a file object: np.savez would otherwise append ".npz" to the name
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_npz(out, arrays)
 
 
 def _load_export(path: Path) -> FeedbackSet:

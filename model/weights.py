@@ -60,11 +60,17 @@ def save(path: str | Path, network: Network, metadata: dict[str, Any]) -> None:
     for l, (w, b) in enumerate(zip(network.weights, network.biases), start=1):
         arrays[f"W{l}"] = w.astype(np.float32)
         arrays[f"b{l}"] = b.astype(np.float32)
+    write_npz(path, arrays, compressed=True)
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray], compressed: bool = False) -> None:
+    """Write ``arrays`` to the .npz ``path`` atomically: a temporary file beside it, synced, then renamed,
+    so a reader never sees half a file and an interrupted write leaves the old one in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez_compressed(out, **arrays)
+        with os.fdopen(fd, "wb") as out:  # a file object: np.savez would otherwise append ".npz" to the name
+            (np.savez_compressed if compressed else np.savez)(out, **arrays)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; the file is meant to be readable, e.g. in a container
