@@ -36,6 +36,12 @@ def saved(page) -> None:
     )
 
 
+def answered(page) -> str:
+    """Wait until the save the page started has an answer; the status line it shows."""
+    page.wait_for_function("() => document.querySelector('[data-testid=feedback-status]').textContent !== 'Saving…'")
+    return page.get_by_test_id("feedback-status").inner_text()
+
+
 def test_tap_the_right_digit_saves_the_drawing(desktop):
     page = desktop
     row = page.get_by_test_id("feedback")
@@ -103,10 +109,8 @@ def test_saving_unavailable_is_said_and_can_be_retried(desktop):
     page.route("**/api/feedback", lambda route: route.fulfill(status=503, content_type="application/json", body=detail))
     draw_mouse(page, ONE)
     page.get_by_test_id("feedback-label-1").click()
-    status = page.get_by_test_id("feedback-status")
-    page.wait_for_function("() => document.querySelector('[data-testid=feedback-status]').textContent !== 'Saving…'")
-    assert status.inner_text().startswith("Saving is unavailable right now")
-    assert "error" in status.get_attribute("class")
+    assert answered(page).startswith("Saving is unavailable right now")
+    assert "error" in page.get_by_test_id("feedback-status").get_attribute("class")
     assert prediction(page) == "1"  # the answer and the drawing stay
     page.unroute("**/api/feedback")
     page.get_by_test_id("feedback-label-1").click()  # the buttons are back for another try
@@ -120,8 +124,7 @@ def test_a_refused_drawing_shows_the_servers_reason(desktop):
     page.route("**/api/feedback", lambda route: route.fulfill(status=422, content_type="application/json", body=body))
     draw_mouse(page, SEVEN)
     page.get_by_test_id("feedback-yes").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=feedback-status]').textContent !== 'Saving…'")
-    assert "the drawing has no ink" in page.get_by_test_id("feedback-status").inner_text()
+    assert "the drawing has no ink" in answered(page)
 
 
 def test_phone_row_fits_and_taps(phone):
