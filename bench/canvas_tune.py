@@ -70,7 +70,8 @@ def coarse(images: np.ndarray) -> np.ndarray:
 
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
-    cache = REPO / "bench" / "out" / f"canvas-tune-v2-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
+    # v3: the flags of model.styles may join the stem below its top
+    cache = REPO / "bench" / "out" / f"canvas-tune-v3-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
             return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in SETS}

@@ -1,9 +1,9 @@
 """Handwriting styles MNIST's census writers hardly used, added to its digits as augmentation.
 
 MNIST's 1 is a single stroke. Much of the world writes it with a flag — a stroke running down and
-to the left from the top — and often a foot, a short bar under it; a network trained on MNIST
-alone reads such a 1 as a 7, a 4 or a 2. ``add_flags`` draws a flag, and sometimes a foot, on
-chosen 1s of a batch, with the stroke width of the digit itself.
+to the left from the top, or from a little below it — and often a foot, a short bar under it; a
+network trained on MNIST alone reads such a 1 as a 7, a 4 or a 2. ``add_flags`` draws a flag, and
+sometimes a foot, on chosen 1s of a batch, with the stroke width of the digit itself.
 
 Everything is vectorised over the chosen images: each stroke is a segment, inked where a pixel
 lies within half the stroke width of it, with a one-pixel soft edge as a canvas draws.
@@ -34,15 +34,18 @@ def add_flags(images: Array, labels: Array, rng: np.random.Generator, probabilit
     top = inked_rows.argmax(axis=1)  # (m,) first inked row
     bottom = SIDE - 1 - inked_rows[:, ::-1].argmax(axis=1)  # (m,) last inked row
     height = np.maximum(bottom - top, 1).astype(np.float32)
-    top_col = _mean_column(ink, top)  # (m,) where the stroke starts and ends
-    bottom_col = _mean_column(ink, bottom)
+    bottom_col = _mean_column(ink, bottom)  # (m,) where the stroke ends
     width = np.clip(images[chosen].sum(axis=(1, 2)) / height, 1.5, 4.0)  # a 1's ink mass / its height
 
-    # The flag: from the top, down and to the left, 25–50% of the height long, 25–55° below horizontal
-    # (a 7's bar is near horizontal).
+    # The flag: down and to the left, 25–50% of the height long. It leaves the stem at its top, 25–55° below
+    # horizontal (a 7's bar is near horizontal), or, in many hands, up to a third of the height lower down,
+    # where the stem rising above it already tells it from a 7: then it may run flatter, down to 5°.
     length = rng.uniform(0.25, 0.5, m) * height
-    angle = np.deg2rad(rng.uniform(25, 55, m))
-    flag_start = np.stack([top, top_col], axis=1).astype(np.float32)  # (m, 2) as (row, col)
+    drop = np.where(rng.random(m) < 0.5, 0.0, rng.uniform(0.1, 0.33, m))  # (m,) join, as a fraction of the height
+    angle = np.deg2rad(rng.uniform(25 - 60 * drop, 55))  # (m,) flatter the lower it joins
+    join = np.round(top + drop * height).astype(np.int64)  # (m,) the row where the flag leaves the stem
+    join_col = np.where(ink[np.arange(m), join].any(axis=1), _mean_column(ink, join), _mean_column(ink, top))
+    flag_start = np.stack([join, join_col], axis=1).astype(np.float32)  # (m, 2) as (row, col); a gap: the top's column
     flag_end = flag_start + np.stack([np.sin(angle) * length, -np.cos(angle) * length], axis=1)
     strokes = _segment_ink(flag_start, flag_end, width, rows)
     # The foot, on half of them: a bar under the stroke, 30–60% of the height wide.

@@ -103,8 +103,10 @@ PRESETS: dict[str, Config] = {
         # (bench/canvas_tune.py) 95.5% of the 8×8-reduced drawings right instead of 94.8%, the rest unchanged.
         # A third of the 1s written with a flag (half of those with a foot), as much of the world writes them:
         # flagged 1s 66.6% → 89.8% right on the tuning set, drawings 99.00% → 99.06%, 8×8 95.5% → 95.4%, the
-        # held-out vectors 99.52% → 99.38%.
-        augmentation=Augmentation(restroke=0.3, flags=0.3),
+        # held-out vectors 99.52% → 99.38%. Flags may also join the stem lower down and run flatter, as in many
+        # hands, and half the 1s get one: flagged held-out 1s (new flags) 88.5% → 93.4%, held-out vectors 99.48%,
+        # drawings and 8×8 unchanged within 0.1 point (at 0.3 of the 1s: 92.5%, 99.40%).
+        augmentation=Augmentation(restroke=0.3, flags=0.5),
     ),
 }
 

@@ -47,3 +47,24 @@ def test_augment_draws_flags_when_given_labels() -> None:
     assert (with_flags.sum(axis=(1, 2)) > images.sum(axis=(1, 2)) + 3).all()
     np.testing.assert_array_equal(with_flags, augment(images, np.random.default_rng(0), flagged, labels=labels))
     np.testing.assert_allclose(augment(images, np.random.default_rng(0), flagged), images, atol=1e-6)  # no labels
+
+
+def test_half_the_flags_join_the_stem_below_its_top() -> None:
+    ones = plain_ones(200)  # stems on rows 4–23: 19 px high
+    added = add_flags(ones, np.ones(200, dtype=int), np.random.default_rng(2), 1.0) - ones
+    left_of_stem = added[:, :, :12] > 0.5  # (200, 28, 12): the flag, away from the stem's own edge
+    first_row = left_of_stem.any(axis=2).argmax(axis=1)  # (200,) the flag's highest inked row
+    joined_lower = first_row >= 4 + 3  # more than 0.1 of the height below the top (and its pen's reach)
+    assert 0.3 < joined_lower.mean() < 0.7
+    # A flag from lower down runs flatter: the ink left of the stem spans fewer rows per column.
+    rows_spanned = left_of_stem.any(axis=2).sum(axis=1)
+    assert rows_spanned[joined_lower].min() < rows_spanned[~joined_lower].min()
+    assert (added[:, :, 17:][:, :16].sum(axis=(1, 2)) == 0).all()  # never a bar to the right, as a 7's
+
+
+def test_a_flag_joining_at_a_gap_in_the_stem_starts_at_the_stem() -> None:
+    ones = plain_ones(200)
+    ones[:, 6:12] = 0.0  # a broken stroke: no ink where a lower flag would join
+    added = add_flags(ones, np.ones(200, dtype=int), np.random.default_rng(2), 1.0) - ones
+    touching_the_stem = added[:, :20, 10:13].sum(axis=(1, 2)) > 1  # the flag's end beside the stem (not the foot)
+    assert touching_the_stem.all()  # not a flag drawn from the image's left edge
