@@ -113,7 +113,8 @@ def _colour_and_alpha(image: Image.Image, crop: bool = True) -> tuple[np.ndarray
         shrunk = _crop_to_content(shrunk)
     *colours, alpha = (np.asarray(band) for band in shrunk.split())  # contiguous (H, W) uint8 each
     # Grey colours (white or black ink, grey paper) are as far apart in one channel as in three.
-    if len(colours) == 3 and np.array_equal(colours[0], colours[1]) and np.array_equal(colours[1], colours[2]):
+    # (Comparing the bytes is a memcmp; np.array_equal builds a boolean array first.)
+    if len(colours) == 3 and colours[0].tobytes() == colours[1].tobytes() == colours[2].tobytes():
         colours = colours[:1]
     planes = np.array(colours, dtype=np.float32)  # (C, H, W)
     planes /= 255.0
@@ -125,13 +126,18 @@ def _crop_to_content(image: Image.Image) -> Image.Image:
 
     The ink map of the crop is the ink map of the whole image, cut to the same box: outside it every
     pixel is the corner's colour, which is the background (the median of the border, which the crop's
-    frame keeps) and adds nothing to the compositing (fully transparent or fully opaque). Other cases
-    are left whole. A canvas is mostly empty, so this skips most of the float arithmetic below.
+    frame keeps) and adds nothing to the compositing (fully transparent or fully opaque). On
+    transparent paper "differs" means "is not fully transparent": an invisible pixel composites to the
+    background whatever colour it holds. Other cases are left whole. A canvas is mostly empty, so this
+    skips most of the float arithmetic below.
     """
     corner = image.getpixel((0, 0))
     if corner[-1] not in (0, 255):  # half-transparent paper would weigh in the compositing colour
         return image
-    box = ImageChops.difference(image, Image.new(image.mode, image.size, corner)).getbbox(alpha_only=False)
+    if corner[-1] == 0:  # transparent paper: what is invisible composites to the background, whatever its colour
+        box = image.getbbox(alpha_only=True)  # the opaque part, read from the alpha band alone
+    else:
+        box = ImageChops.difference(image, Image.new(image.mode, image.size, corner)).getbbox(alpha_only=False)
     width, height = image.size
     if box is None or box[0] == 0 or box[1] == 0 or box[2] == width or box[3] == height:
         return image  # uniform, or touching the edge (then the border's median could be another colour)

@@ -191,6 +191,15 @@ def test_big_images_are_shrunk_before_the_float_work() -> None:
     assert similar(frame_of(big), frame_of(draw(width=18))) > 0.98
 
 
+def invisible_colours() -> Image.Image:
+    """White ink on transparent paper that holds other colours where it is fully transparent, even at its edge."""
+    image = draw(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0), mode="RGBA")
+    pixels = np.asarray(image).copy()
+    pixels[:40, :, :3] = (255, 0, 0)  # red, alpha 0: invisible, and touching the top edge
+    pixels[200:, 200:, :3] = 90
+    return Image.fromarray(pixels, "RGBA")
+
+
 CROP_CASES = {
     "black on white": draw(),
     "white on transparent": draw(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0), mode="RGBA"),
@@ -199,6 +208,7 @@ CROP_CASES = {
     "half-transparent paper": draw(ink=(0, 0, 0, 255), paper=(255, 255, 255, 128), mode="RGBA"),
     "touching the edge": draw(strokes=[[(0, 30), (100, 30)], [(50, 30), (50, 90)]], box=(0, 0, 280, 280)),
     "small on a big canvas": draw(size=(900, 700), box=(600, 500, 660, 560), width=6),
+    "invisible colours on transparent paper": invisible_colours(),
 }
 
 
@@ -214,6 +224,10 @@ def test_only_the_drawing_is_converted_to_floats() -> None:
     assert max(colour.shape[:2]) < 100  # the 60-px drawing, its pen and a one-pixel frame, not 900×700
     colour, _ = pre._colour_and_alpha(CROP_CASES["touching the edge"])
     assert colour.shape[:2] == (280, 280)  # the border's median needs the whole border
+    # Invisible pixels do not count as content, even at the edge, and the colour check sees one grey plane.
+    colour, _ = pre._colour_and_alpha(CROP_CASES["invisible colours on transparent paper"])
+    assert colour.shape[:2] == pre._colour_and_alpha(CROP_CASES["white on transparent"])[0].shape[:2]
+    assert colour.shape[2] == 1 and max(colour.shape[:2]) < 280
 
 
 def test_from_pixels() -> None:
