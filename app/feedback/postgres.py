@@ -30,7 +30,6 @@ from app.feedback.store import (
     COUNT_PER_MODEL,
     SCHEMA_VERSION,
     STATS_INDEX,
-    VERSIONS,
     Drawing,
     FeedbackStore,
     Stats,
@@ -118,7 +117,7 @@ class PostgresStore(FeedbackStore):
                 db.execute(statement)
             if _one(db.execute("SELECT COUNT(*) FROM schema_version"))[0] == 0:
                 db.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
-        check_version([row[0] for row in db.execute(VERSIONS)])
+        check_version(db)
         self._schema_ready = True
 
     @contextmanager

@@ -59,7 +59,7 @@ class SQLiteStore(FeedbackStore):
     def add(self, drawing: Drawing) -> int:
         with self._connection() as db:
             with _transaction(db, "BEGIN IMMEDIATE"):
-                check_version([row[0] for row in db.execute(VERSIONS)])
+                check_version(db)
                 if over_cap(db, self.max_rows):
                     raise StoreFullError(f"the store holds its maximum of {self.max_rows:,} drawings")
                 values = (utc_now().isoformat(), drawing.label, drawing.predicted, drawing.model)
@@ -69,12 +69,12 @@ class SQLiteStore(FeedbackStore):
 
     def stats(self) -> Stats:
         with self._connection() as db, _transaction(db, "BEGIN"):  # one snapshot for all three reads
-            check_version([row[0] for row in db.execute(VERSIONS)])
+            check_version(db)
             return stats_from_counts(db.execute(COUNT_PER_LABEL), db.execute(COUNT_PER_MODEL).fetchall())
 
     def rows(self) -> list[StoredRow]:
         with self._connection() as db, _transaction(db, "BEGIN"):
-            check_version([row[0] for row in db.execute(VERSIONS)])
+            check_version(db)
             return db.execute(SELECT_ROWS).fetchall()
 
     @contextmanager
@@ -103,11 +103,9 @@ class SQLiteStore(FeedbackStore):
         with _transaction(db, "BEGIN IMMEDIATE"):
             for statement in SCHEMA:
                 db.execute(statement)
-            versions = [row[0] for row in db.execute(VERSIONS)]
-            if not versions:
+            if db.execute(VERSIONS).fetchone() is None:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-                versions = [SCHEMA_VERSION]
-            check_version(versions)
+            check_version(db)
 
 
 @contextmanager

@@ -84,13 +84,14 @@ def over_cap(db: Any, max_rows: int) -> bool:
     return db.execute(COUNT_ROWS).fetchone()[0] >= max_rows
 
 
-def check_version(versions: list[int]) -> None:
-    """Refuse a database whose schema_version rows (VERSIONS) are not one row holding this version.
+def check_version(db: Any) -> None:
+    """Refuse a database whose schema_version rows are not one row holding this version (``db``: either backend).
 
     Exactly one row, the rule model.feedback's reader applies too: a database the service accepts is one
     training can read. The service writes that row once (under its write lock); a second one, even equal,
     means someone else changed the table, so neither side guesses which row counts.
     """
+    versions = [row[0] for row in db.execute(VERSIONS)]
     if versions == [SCHEMA_VERSION]:
         return
     if len(versions) > 1:

@@ -57,6 +57,10 @@ def test_settings_from_environment(tmp_path: Path) -> None:
         ("PORT", "70000", "at most 65535"),
         ("LOG_LEVEL", "loud", "choose one of critical, error, warning, info, debug"),
         ("WORKERS", "0", "DIGITPAD_WORKERS=0 must be at least 1"),
+        ("FEEDBACK", "maybe", "DIGITPAD_FEEDBACK='maybe': use on or off"),
+        ("DATABASE_URL", "mysql://db/x", "must be a postgresql://"),
+        ("FEEDBACK_MAX_ROWS", "0", "DIGITPAD_FEEDBACK_MAX_ROWS=0 must be at least 1"),
+        ("FEEDBACK_MAX_ROWS", "lots", "is not a whole number"),
     ],
 )
 def test_bad_settings(name: str, value: str, fragment: str) -> None:
