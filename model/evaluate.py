@@ -75,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.feedback:
-            sets = [feedback.load(path) for path in args.feedback]
-            x = np.concatenate([s.x for s in sets])
-            labels = np.concatenate([s.labels for s in sets])
+            x, labels = feedback.combined([feedback.load(path) for path in args.feedback])
             what = f"accuracy on {len(labels)} collected drawings"
             if not len(labels):
                 raise feedback.FeedbackError(f"{', '.join(args.feedback)}: no drawings collected yet")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from model.evaluate import evaluate
-from model.feedback import FeedbackSet, load
+from model.feedback import FeedbackSet, combined, load
 from model.network import Network
 
 
@@ -37,8 +37,8 @@ def with_extra(
         raise ValueError(f"the extra weight must be a whole number ≥ 1, got {weight}")
     if not extra:
         return x, labels
-    x_extra = np.concatenate([s.x for s in extra]).astype(np.float32)
-    labels_extra = np.concatenate([s.labels for s in extra]).astype(labels.dtype)
+    x_extra, labels_extra = combined(extra)
+    x_extra, labels_extra = x_extra.astype(np.float32), labels_extra.astype(labels.dtype)
     return (
         np.concatenate([x.astype(np.float32), np.tile(x_extra, (weight, 1))]),
         np.concatenate([labels, np.tile(labels_extra, weight)]),
@@ -47,8 +47,7 @@ def with_extra(
 
 def extra_metadata(network: Network, extra: list[FeedbackSet], weight: int) -> dict[str, Any]:
     """What the weights file records about the collected drawings a model was trained with."""
-    x = np.concatenate([s.x for s in extra])
-    labels = np.concatenate([s.labels for s in extra])
+    x, labels = combined(extra)
     return {
         "drawings": int(len(labels)),
         "weight": weight,

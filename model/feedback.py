@@ -96,6 +96,11 @@ class FeedbackSet:
         return matrix
 
 
+def combined(sets: Sequence[FeedbackSet]) -> tuple[np.ndarray, np.ndarray]:
+    """The drawings of one or more sets, in order: x (n, 784) and labels (n,)."""
+    return np.concatenate([s.x for s in sets]), np.concatenate([s.labels for s in sets])
+
+
 def encode_pixels(vector: np.ndarray | Sequence[float]) -> bytes:
     """A network input (784,) — or (28, 28) — with values in [0, 1] → the 3,136 bytes stored in ``pixels``."""
     array = np.asarray(vector, dtype=np.float64)
