@@ -1,10 +1,11 @@
 """From what a client sends to a decoded Pillow image, refusing anything unsafe before decoding it.
 
 - ``image_bytes(text)``: a data URL (what ``canvas.toDataURL()`` returns) or bare base64 → bytes.
-- ``open_image(data)``: bytes → a loaded ``PIL.Image`` (first frame only), after checking the
-  format is one we accept and the header's width and height are at most ``MAX_SIDE``. Pillow's
-  ``Image.open`` only reads the header, so an oversized image or a decompression bomb (a tiny
-  PNG claiming 40000×40000 pixels) is refused in microseconds without decoding any pixel.
+- ``open_image(data)``: bytes → a loaded ``PIL.Image`` (first frame only), in two steps that may run
+  apart: ``read_header(data)`` checks the format is one we accept and the header's width and height
+  are at most ``MAX_SIDE``, and ``decode(image)`` reads the pixels. Pillow's ``Image.open`` only reads
+  the header, so an oversized image or a decompression bomb (a tiny PNG claiming 40000×40000 pixels)
+  is refused in microseconds without decoding any pixel.
 
 Every failure raises ``InputError`` (422, or 413 for an image that is too large).
 """
@@ -72,6 +73,11 @@ def image_bytes(text: str) -> bytes:
 
 def open_image(data: bytes) -> Image.Image:
     """Bytes of an image file → a fully loaded Pillow image of its first frame; raise InputError otherwise."""
+    return decode(read_header(data))
+
+
+def read_header(data: bytes) -> Image.Image:
+    """Bytes of an image file → a Pillow image whose header is read and checked, its pixels not yet decoded."""
     if not data:
         raise InputError(f"The image file is empty. {ACCEPTED}")
     try:
@@ -87,6 +93,11 @@ def open_image(data: bytes) -> Image.Image:
         raise InputError(f"The image is {width}×{height} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}.", 413)
     if width < 1 or height < 1:
         raise InputError(f"The image is {width}×{height} pixels; it has no pixels to read.")
+    return image
+
+
+def decode(image: Image.Image) -> Image.Image:
+    """An image from ``read_header`` → the same image with its first frame's pixels loaded; raise InputError."""
     try:
         image.load()  # the first frame only: GIF, WebP and APNG animations are not read further
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:

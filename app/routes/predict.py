@@ -2,7 +2,7 @@
 
 The endpoints are ``async``: FastAPI parses the body and writes the answer on the event loop,
 and the CPU-bound part (decoding, preprocessing, the network) runs through
-``app.inference.in_thread``, so it never blocks the loop; single canvas drawings in its lane.
+``app.inference.in_thread``, so it never blocks the loop; single drawings of a canvas's size in its lane.
 (Plain ``def`` endpoints would cost two thread hops per request, one more to validate the answer.)
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, File, Query, UploadFile
 
 from app.errors import InputError, shorten
-from app.inference import answer, answer_batch, answer_file, in_thread, takes_the_lane
+from app.inference import answer_batch, answer_file, answer_in_turn, in_thread
 from app.routes import RegistryDep
 from app.schemas import (
     BATCH_EXAMPLES,
@@ -44,7 +44,7 @@ async def predict_json(
 
     A drawing without ink answers `"digit": null, "empty": true`.
     """
-    return await in_thread(answer, registry.get(body.model), body, lane=takes_the_lane(body))
+    return await answer_in_turn(registry.get(body.model), body)
 
 
 @router.post(

@@ -8,12 +8,22 @@ from functools import partial
 
 import anyio
 import pytest
+from PIL import Image
 
-from app.inference import LANE_MAX_CHARS, in_thread, takes_the_lane
+from app.images import image_bytes, read_header
+from app.inference import answer, in_thread, takes_the_lane
+from app.registry import Registry, load_models
 from app.schemas import PredictRequest
+from app.settings import Settings
 from bench.sample import data_url
+from tests.app.helpers import encode
 
 CALLS = 6
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load_models(Settings().models_dir, "default")  # the committed weights
 
 
 def run_together(lane: bool) -> tuple[list[int], int]:
@@ -53,13 +63,19 @@ def test_the_pool_runs_them_at_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ({"pixels": [0.0] * 784}, True),
-        ({"image": data_url(3)}, True),  # a 280×280 canvas PNG: about 4 KB of base64
-        ({"image": "data:image/png;base64," + "A" * LANE_MAX_CHARS}, False),
-    ],
-    ids=["pixels", "canvas", "large image"],
+    ("size", "expected"),
+    [(None, True), ((280, 280), True), ((1024, 1024), True), ((1025, 1024), False), ((4096, 300), False)],
+    ids=["pixels", "canvas", "largest", "one column more", "wide"],
 )
-def test_what_takes_the_lane(body: dict[str, object], expected: bool) -> None:
-    assert takes_the_lane(PredictRequest.model_validate(body)) is expected
+def test_what_takes_the_lane(size: tuple[int, int] | None, expected: bool) -> None:
+    """By pixels, not bytes: a 4096×4096 PNG of a few strokes is 110 KB and takes 100 times a canvas's time."""
+    image = None if size is None else read_header(encode(Image.new("L", size)))
+    assert takes_the_lane(image) is expected
+
+
+def test_a_drawing_is_answered_from_its_header_read_before(registry: Registry) -> None:
+    url = data_url(3)
+    item = PredictRequest(image=url)
+    ahead = answer(registry.get(None), item, read_header(image_bytes(url)))
+    assert ahead == answer(registry.get(None), item)
+    assert ahead.digit == 3
