@@ -38,7 +38,7 @@ def run_together(lane: bool) -> tuple[list[int], int]:
             began.append(number)
             running += 1
             most = max(most, running)
-        time.sleep(0.02)  # long enough for every other job to have been started meanwhile
+        time.sleep(0.05)  # long enough for every other job to have been started meanwhile
         with lock:
             running -= 1
 
@@ -53,7 +53,7 @@ def run_together(lane: bool) -> tuple[list[int], int]:
 
 
 def test_the_lane_runs_one_drawing_at_a_time_first_come_first_served() -> None:
-    for _ in range(2):  # a second event loop gets a lane of its own
+    for _ in range(2):  # and again on a second event loop, which makes a lane of its own
         began, most = run_together(lane=True)
         assert (began, most) == (list(range(CALLS)), 1)
 
