@@ -26,6 +26,7 @@ from app.schemas import BatchRequest, PredictRequest
 from app.settings import Settings
 from bench import machine
 from bench.sample import data_url
+from model import blas
 
 BATCH = 32
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=2000)
     args = p.parse_args(argv)
-    machine.blas_threads(1)  # as in the service
+    blas.threads(1)  # as in the service
     print("machine:")
     print(machine.describe())
     registry = load_models(Settings().models_dir, "default")

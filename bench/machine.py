@@ -5,14 +5,14 @@ Every benchmark prints this first, so a figure is never read without the conditi
 
 from __future__ import annotations
 
-import ctypes
 import os
 import platform
 import re
-from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from model import blas
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -38,48 +38,13 @@ def load_average() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def blas() -> str:
+def blas_library() -> str:
     """NumPy's BLAS library and version, e.g. 'scipy-openblas 0.3.31 (SkylakeX kernels at run time)'."""
     try:
         config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     except Exception:  # older NumPy: no dict mode
         return "unknown"
-    return f"{config.get('name')} {config.get('version')} ({blas_kernel()} kernels at run time)"
-
-
-@cache
-def _openblas() -> tuple[ctypes.CDLL, str] | None:
-    """NumPy's own OpenBLAS (the copy in numpy.libs) and its symbol prefix, or None for another BLAS."""
-    libs = Path(np.__file__).parent.parent / "numpy.libs"
-    for path in sorted(libs.glob("libscipy_openblas*.so*")) + sorted(libs.glob("libopenblas*.so*")):
-        lib = ctypes.CDLL(str(path))  # already loaded by NumPy: this returns the same library
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                if hasattr(lib, f"{prefix}_get_num_threads{suffix}"):
-                    return lib, f"{prefix}_%s{suffix}"
-    return None
-
-
-def blas_threads(set_to: int | None = None) -> int | None:
-    """OpenBLAS's thread count, after setting it to ``set_to`` if given; None when it cannot be read."""
-    found = _openblas()
-    if found is None:
-        return None
-    lib, name = found
-    if set_to is not None:
-        getattr(lib, name % "set_num_threads")(int(set_to))
-    return int(getattr(lib, name % "get_num_threads")())
-
-
-def blas_kernel() -> str:
-    """The CPU kernel set OpenBLAS chose at run time (e.g. SkylakeX: AVX-512)."""
-    found = _openblas()
-    if found is None:
-        return "unknown"
-    lib, name = found
-    corename = getattr(lib, name % "get_corename")
-    corename.restype = ctypes.c_char_p
-    return corename().decode()
+    return f"{config.get('name')} {config.get('version')} ({blas.kernel()} kernels at run time)"
 
 
 def describe(extra: dict[str, str] | None = None) -> str:
@@ -89,9 +54,9 @@ def describe(extra: dict[str, str] | None = None) -> str:
         "cpu": f"{cpu_model()}, {os.cpu_count()} logical cores ({len(os.sched_getaffinity(0))} usable)",
         "load average": f"{load_average()} (1, 5, 15 min) at start",
         "python": f"{platform.python_implementation()} {platform.python_version()} on {platform.system()}",
-        "numpy": f"{np.__version__}, BLAS {blas()}",
+        "numpy": f"{np.__version__}, BLAS {blas_library()}",
         "thread variables": threads,
-        "BLAS threads": f"{blas_threads()} (NumPy's OpenBLAS, at start)",
+        "BLAS threads": f"{blas.threads()} (NumPy's OpenBLAS, at start)",
         **(extra or {}),
     }
     return "\n".join(f"  {key:<17} {value}" for key, value in lines.items())

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import machine
-from model import mnist
+from model import blas, mnist
 from model.augment import Augmentation, augment
 from model.train import PRESETS, Config, train
 
@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"one training step: {flops / 1e9:.3f} GFLOP in matrix products ({steps} steps per epoch)")
     rows = []
     for threads in args.threads:
-        machine.blas_threads(threads)
+        blas.threads(threads)
         if torch:
             torch.set_num_threads(threads)
-        print(f"\n--- {threads} thread(s): NumPy's OpenBLAS {machine.blas_threads()}, "
+        print(f"\n--- {threads} thread(s): NumPy's OpenBLAS {blas.threads()}, "
               f"PyTorch {torch.get_num_threads() if torch else '-'}")
         peak = matmul_peak(torch)
         print("  peak: " + ", ".join(f"{name} {value:.1f} GFLOP/s" for name, value in peak.items()))

@@ -3,6 +3,7 @@
     python -m model.train --preset classic       # 784-16-16-10, sigmoid, quadratic cost, SGD+momentum
     python -m model.train --preset default       # the accurate model the app uses by default
     python -m model.train --preset classic --epochs 5 --lr 1.0 --output /tmp/try.npz
+    python -m model.train --preset default --threads 1   # on a machine whose cores other work shares
 
 Any setting of a preset can be overridden on the command line. The last
 ``--holdout`` training images are kept aside to report accuracy after every
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from model import activations, costs, mnist, optim
+from model import activations, blas, costs, mnist, optim
 from model.augment import Augmentation, augment
 from model.evaluate import evaluate
 from model.extra_data import extra_metadata, load_extra, with_extra
@@ -213,6 +214,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
     p.add_argument(
+        "--threads",
+        type=int,
+        help="BLAS threads for the matrix products (default: OpenBLAS's choice, every core). Use 1 when other "
+        "work shares the cores: waiting threads spin, and an epoch can take several times longer",
+    )
+    p.add_argument(
         "--extra-data",
         action="append",
         type=Path,
@@ -256,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         build_network(config)  # check the architecture before loading data
         if args.extra_weight < 1:
             raise ValueError(f"--extra-weight must be a whole number ≥ 1, got {args.extra_weight}")
+        if args.threads is not None and args.threads < 1:
+            raise ValueError(f"--threads must be a whole number ≥ 1, got {args.threads}")
         extra = load_extra(args.extra_data or [])
         data = mnist.load(args.data_dir)
     except (ValueError, mnist.MnistError, FeedbackError) as err:
@@ -263,9 +272,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     output = args.output or Path(__file__).parent / "weights" / f"{args.preset}.npz"
     x_all, labels_all = mnist.as_vectors(data.train_images), data.train_labels
+    if config.holdout >= len(x_all):
+        print(f"error: --holdout {config.holdout} leaves none of the {len(x_all)} training images", file=sys.stderr)
+        return 2
     split = len(x_all) - config.holdout
     x, labels, x_val, labels_val = x_all[:split], labels_all[:split], x_all[split:], labels_all[split:]
     print(f"training {config.name}: sizes {config.sizes}, {len(x)} training images, {len(x_val)} held out")
+    threads = blas.threads(args.threads)
+    if threads is None and args.threads is not None:
+        print("  --threads: NumPy's BLAS is not OpenBLAS; set OMP_NUM_THREADS (or MKL_NUM_THREADS) instead")
+    elif threads is not None:
+        print(f"  {threads} BLAS thread{'s' if threads > 1 else ''}")
     if extra:
         x, labels = with_extra(x, labels, extra, args.extra_weight)  # after the split: never held out
         count = sum(len(s) for s in extra)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model import evaluate, train
+from model import blas, evaluate, train
 from model.weights import load
 from tests.model.test_mnist import write_dataset
 
@@ -41,12 +41,32 @@ def test_train_writes_a_loadable_model(fake_mnist: Path, tmp_path: Path, capsys:
         (["--sizes", "784,0,10"], "positive layer sizes"),
         (["--lr", "-1"], "must be positive"),
         (["--cost", "cross_entropy", "--output-activation", "relu"], "sigmoid or softmax"),
+        (["--threads", "0"], "--threads must be a whole number ≥ 1"),
     ],
 )
 def test_train_rejects_bad_settings_readably(fake_mnist: Path, extra: list[str], message: str,
                                              capsys: pytest.CaptureFixture) -> None:
     assert train.main(["--data-dir", str(fake_mnist), *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.skipif(blas.threads() is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_train_sets_the_blas_threads(fake_mnist: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    before = blas.threads()
+    args = ["--preset", "classic", "--epochs", "1", "--holdout", "10", "--data-dir", str(fake_mnist),
+            "--output", str(tmp_path / "w.npz"), "--no-progress", "--sizes", "784,8,10"]
+    try:
+        for threads in (2, 1):  # whatever the count was, each is set in turn
+            assert train.main([*args, "--threads", str(threads)]) == 0
+            assert blas.threads() == threads
+            assert f"  {threads} BLAS thread{'s' if threads > 1 else ''}\n" in capsys.readouterr().out
+    finally:
+        blas.threads(before)
+
+
+def test_train_refuses_to_hold_out_every_image(fake_mnist: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train.main(["--data-dir", str(fake_mnist), "--holdout", "60"]) == 2  # the fake set has 60
+    assert capsys.readouterr().err == "error: --holdout 60 leaves none of the 60 training images\n"
 
 
 def test_train_with_missing_data_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
