@@ -61,6 +61,27 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert not np.array_equal(first.weights[0], other.weights[0])
 
 
+def test_augmenting_ahead_in_a_second_thread_changes_nothing_but_the_time() -> None:
+    x, labels = blobs(200)
+    # Augmentation and dropout both draw random numbers; the batches are large enough for the helper thread.
+    config = dataclasses.replace(SMALL, epochs=2, augment=True, dropout=0.2, batch_size=train_module.AHEAD_MIN_BATCH)
+    ahead, _, _ = train(config, x, labels, progress=False)
+    alone, _, _ = train(config, x, labels, progress=False, augment_ahead=False)
+    assert all(np.array_equal(a, b) for a, b in zip(ahead.weights, alone.weights))
+
+
+def test_blas_threads_leave_a_core_to_the_augmentation(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(train_module.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    augmented = dataclasses.replace(SMALL, augment=True, batch_size=train_module.AHEAD_MIN_BATCH)
+    assert train_module.default_threads(augmented) == 3
+    assert train_module.default_threads(dataclasses.replace(augmented, augment=False)) is None  # OpenBLAS's choice
+    assert train_module.default_threads(dataclasses.replace(augmented, batch_size=16)) is None  # no helper thread
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert train_module.default_threads(augmented) is None  # the environment says
+
+
 def test_ctrl_c_keeps_the_last_completed_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     x, labels = blobs(200)
     config = dataclasses.replace(SMALL, epochs=3, optimizer="sgd")
