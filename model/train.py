@@ -122,7 +122,7 @@ def build_network(config: Config) -> Network:
 
 
 # Smaller batches are augmented in the training thread: handing each one over to the helper costs more
-# than it saves (the classic preset, batches of 16: 4 s for two epochs alone, 6 s with the helper).
+# than it saves (a two-epoch run of the classic preset, batches of 16: 4 s without the helper, 6 s with it).
 AHEAD_MIN_BATCH = 64
 
 
