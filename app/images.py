@@ -18,7 +18,7 @@ import io
 import re
 import warnings
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from app.errors import InputError, shorten
 
@@ -35,9 +35,11 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 # message: a crafted JPEG with thousands of bad EXIF tags would print thousands of lines to the log from a
 # single request. The service reads no metadata, so they say nothing it could act on.
 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+# Reading a PNG's header inflates its compressed text chunks (up to 64 MB by default: 130 ms of CPU for an
+# 85 KB file). The service reads no metadata; a file with more than this much text is refused as malformed.
+PngImagePlugin.MAX_TEXT_CHUNK = PngImagePlugin.MAX_TEXT_MEMORY = 1024 * 1024
 
 _DATA_URL = re.compile(r"^data:(?P<type>[^;,]*)(?P<params>(;[^;,]*)*),(?P<data>.*)$", re.DOTALL | re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
 
 
 def image_bytes(text: str) -> bytes:
@@ -57,7 +59,7 @@ def image_bytes(text: str) -> bytes:
         if ";base64" not in match["params"].lower():
             raise InputError("'image' is a data URL without ';base64'; send the image base64-encoded.")
         payload = match["data"]
-    payload = _WHITESPACE.sub("", payload)
+    payload = "".join(payload.split())  # line breaks and spaces: 10 times faster than re.sub on 2 MB
     payload += "=" * (-len(payload) % 4)  # tolerate missing padding
     try:
         data = base64.b64decode(payload, validate=True)

@@ -23,8 +23,12 @@ from app.schemas import BatchRequest, BatchResponse, DrawingInput, PredictReques
 
 DECIMALS = 6  # float32 carries about 7 significant digits; more would only bloat the JSON
 # Images of up to this many pixels take the lane: a 280×280 canvas answers in about 3 ms, a 1024×1024
-# one in 35 ms, a 4096×4096 one (110 KB as a PNG) in 340 ms, which would hold up every drawing behind it.
+# one (a large pad on a high-density screen) in 35 ms, holding up the drawings behind it that long, and a
+# 4096×4096 one (110 KB as a PNG) in 340 ms, which the lane would not survive.
 LANE_MAX_PIXELS = 1024 * 1024
+# An image's base64 and header are read on the event loop to choose its thread only up to this many
+# characters (96 KiB of file: any canvas drawing); longer ones go to the pool and are read there.
+LANE_MAX_CHARS = 128 * 1024
 T = TypeVar("T")
 
 _lane: RunVar[anyio.CapacityLimiter] = RunVar("digitpad_lane")  # one per event loop, as anyio's own pool
@@ -57,8 +61,13 @@ def takes_the_lane(image: Image.Image | None) -> bool:
 
 
 async def answer_in_turn(loaded: LoadedModel, item: PredictRequest) -> PredictResponse:
-    """POST /api/predict: the image's base64 and header are read here, on the event loop (0.1 ms for a
-    canvas; the header says how large the image is), the rest in a thread: the lane when it is quick."""
+    """POST /api/predict: the lane when the drawing is quick to answer, else the pool.
+
+    A short image's base64 and header are read here, on the event loop (0.1 ms for a canvas), since
+    the header says how large the image is; a long one is not a canvas drawing, and is read in the pool.
+    """
+    if item.image is not None and len(item.image) > LANE_MAX_CHARS:
+        return await in_thread(answer, loaded, item)
     image = None if item.image is None else read_header(image_bytes(item.image))
     return await in_thread(answer, loaded, item, image, lane=takes_the_lane(image))
 

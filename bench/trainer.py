@@ -37,7 +37,7 @@ BATCH = 128
 LR = 1e-3
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 1.2  # NumPy epoch time / PyTorch epoch time
-AUGMENT_SHARE = 0.25  # augmentation must add less than this share to an epoch's time
+AUGMENT_SHARE = 0.25  # augmentation's share of an epoch's time, (with − without) / with, must be under this
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +145,7 @@ def benchmark_config() -> Config:
 
 
 def numpy_epoch(x: np.ndarray, labels: np.ndarray, config: Config | None = None, ahead: bool = True) -> float:
-    """Seconds for one epoch of model.train.train, exactly as `python -m model.train` runs it."""
+    """Seconds for one epoch of model.train.train (what `python -m model.train` runs), at this benchmark's threads."""
     config = dataclasses.replace(config or benchmark_config(), epochs=1)
     _, history, _ = train(config, x, labels, progress=False, augment_ahead=ahead)
     return history[0]["seconds"]
@@ -247,7 +247,8 @@ def augmented_epochs(config: Config, x: np.ndarray, labels: np.ndarray, rounds: 
 
 
 def print_augmentation(rows: list[dict]) -> None:
-    print(f"\naugmentation (model.augment); target: it adds under {AUGMENT_SHARE:.0%} to an epoch's time")
+    print(f"\naugmentation (model.augment); target: under {AUGMENT_SHARE:.0%} of an epoch's time, i.e. "
+          f"(epoch with it − epoch without) / epoch with it")
     for r in rows:
         print(f"  {threads_label(r['threads'])}: {r['augment_rate']:,.0f} images/s with the default settings in "
               f"batches of {BATCH}")
@@ -256,10 +257,10 @@ def print_augmentation(rows: list[dict]) -> None:
             line = f"    {name}: epoch {e['none']:.2f} s without augmentation, "
             if "ahead" in e:
                 added = (e["ahead"] - e["none"]) / e["ahead"]
-                line += (f"{e['ahead']:.2f} s with it made ahead (adds {added:.0%}: {verdict(added)}), "
-                         f"{e['inline']:.2f} s with it in the training thread (adds {inline:.0%})")
+                line += (f"{e['ahead']:.2f} s with it made ahead ({added:.0%} of it: {verdict(added)}), "
+                         f"{e['inline']:.2f} s with it in the training thread ({inline:.0%})")
             else:
-                line += (f"{e['inline']:.2f} s with it (adds {inline:.0%}: {verdict(inline)}; batches under "
+                line += (f"{e['inline']:.2f} s with it ({inline:.0%} of it: {verdict(inline)}; batches under "
                          f"{AHEAD_MIN_BATCH} are augmented in the training thread)")
             print(f"{line}; {e['rate']:,.0f} images/s")
 

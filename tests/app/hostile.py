@@ -74,6 +74,12 @@ def ztxt_bomb() -> bytes:
     return png(28, 28, chunk(b"zTXt", b"comment\x00\x00" + compressed))
 
 
+def many_ztxt_chunks(count: int = 80) -> bytes:
+    """``count`` zTXt chunks of 1 MB each when inflated, 1 KB each as sent: 80 KB of PNG, 80 MB of text."""
+    compressed = zlib.compress(bytes(1 << 20), 9)
+    return png(28, 28, *(chunk(b"zTXt", b"comment\x00\x00" + compressed) for _ in range(count)))
+
+
 def gif_header(width: int, height: int) -> bytes:
     """A GIF89a whose logical screen and only frame claim ``width``×``height``."""
     screen = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
@@ -143,6 +149,8 @@ def image_cases() -> list[Case]:
         upload("bmp-60000-square", bmp_header(60000, 60000), 413, "x.bmp"),
         upload("jpeg-sof-65500-square", jpeg_with_sof(65500, 65500), 413, "x.jpg"),
         Case("bomb-as-data-url", "/api/predict", 413, {"json": {"image": data_url(png_header_only(40000, 40000))}}),
+        # Read on the event loop (a short data URL): refused after 1 MB of text, not 64 MB (Pillow's default).
+        Case("text-chunks-as-data-url", "/api/predict", 422, {"json": {"image": data_url(many_ztxt_chunks())}}),
         # Valid images carrying something abusive that is never read: answered from the first frame / pixels.
         upload("gif-3000-frames", animated_gif(3000), 200, "anim.gif"),
         upload("jpeg-1.8MB-exif-ifd-loop", jpeg_with_huge_exif(), 200, "exif.jpg"),

@@ -10,8 +10,9 @@ import anyio
 import pytest
 from PIL import Image
 
+from app import inference
 from app.images import image_bytes, read_header
-from app.inference import answer, in_thread, takes_the_lane
+from app.inference import LANE_MAX_CHARS, answer, answer_in_turn, in_thread, takes_the_lane
 from app.registry import Registry, load_models
 from app.schemas import PredictRequest
 from app.settings import Settings
@@ -79,3 +80,25 @@ def test_a_drawing_is_answered_from_its_header_read_before(registry: Registry) -
     ahead = answer(registry.get(None), item, read_header(image_bytes(url)))
     assert ahead == answer(registry.get(None), item)
     assert ahead.digit == 3
+
+
+@pytest.mark.parametrize(
+    ("image", "lane", "read_ahead"),
+    [
+        (data_url(3), True, True),  # a canvas: its header is read on the event loop, and it takes the lane
+        (data_url(3) + "\n" * LANE_MAX_CHARS, False, False),  # long: read in the pool, and answered there
+    ],
+    ids=["canvas", "long data URL"],
+)
+def test_where_a_drawing_is_answered(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, image: str, lane: bool, read_ahead: bool
+) -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    async def recording_in_thread(function, *args, lane=False):  # type: ignore[no-untyped-def]
+        seen.append((lane, len(args) == 3 and args[2] is not None))
+        return function(*args)
+
+    monkeypatch.setattr(inference, "in_thread", recording_in_thread)
+    answered = anyio.run(answer_in_turn, registry.get(None), PredictRequest(image=image))
+    assert seen == [(lane, read_ahead)] and answered.digit == 3

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
 
 from model import mnist, optim
 from model import train as train_module
+from model.augment import augment
 from model.train import PRESETS, Config, build_network, train
 
 
@@ -61,13 +63,43 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert not np.array_equal(first.weights[0], other.weights[0])
 
 
-def test_augmenting_ahead_in_a_second_thread_changes_nothing_but_the_time() -> None:
+AUGMENTED = dataclasses.replace(SMALL, augment=True, batch_size=train_module.AHEAD_MIN_BATCH)  # big enough batches
+
+
+def test_augmenting_ahead_in_a_second_thread_changes_nothing_but_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    made_in: list[str] = []  # the thread that augmented each batch
+
+    def recording_augment(*args: object) -> np.ndarray:
+        made_in.append(threading.current_thread().name)
+        return augment(*args)
+
+    monkeypatch.setattr(train_module, "augment", recording_augment)
     x, labels = blobs(200)
-    # Augmentation and dropout both draw random numbers; the batches are large enough for the helper thread.
-    config = dataclasses.replace(SMALL, epochs=2, augment=True, dropout=0.2, batch_size=train_module.AHEAD_MIN_BATCH)
-    ahead, _, _ = train(config, x, labels, progress=False)
+    config = dataclasses.replace(AUGMENTED, epochs=2, dropout=0.2)  # both draw random numbers
     alone, _, _ = train(config, x, labels, progress=False, augment_ahead=False)
+    assert set(made_in) == {threading.main_thread().name}
+    made_in.clear()
+    ahead, _, _ = train(config, x, labels, progress=False)
+    assert len(made_in) == 8 and threading.main_thread().name not in made_in  # 2 epochs × 4 batches, all ahead
     assert all(np.array_equal(a, b) for a, b in zip(ahead.weights, alone.weights))
+
+
+def test_ctrl_c_while_the_helper_augments_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    original_step = optim.Momentum.step
+
+    def interrupting_step(self, grads, lr):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 6:  # in epoch 2, while the helper augments the next batch
+            raise KeyboardInterrupt
+        return original_step(self, grads, lr)
+
+    monkeypatch.setattr(optim.Momentum, "step", interrupting_step)
+    before = threading.active_count()
+    x, labels = blobs(200)
+    _, history, interrupted = train(dataclasses.replace(AUGMENTED, epochs=3), x, labels, progress=False)
+    assert interrupted and len(history) == 1
+    assert threading.active_count() == before
 
 
 def test_blas_threads_leave_a_core_to_the_augmentation(monkeypatch: pytest.MonkeyPatch) -> None:
