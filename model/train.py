@@ -112,6 +112,10 @@ PRESETS: dict[str, Config] = {
         # drawings and 8×8 unchanged within 0.1 point (at 0.3 of the 1s: 92.5%, 99.40%). Then half the digits
         # redrawn instead of a third: drawings 98.98% → 99.08%, 8×8 95.38% → 95.66%, held-out vectors 99.48% → 99.36%.
         augmentation=Augmentation(restroke=0.5, flags=0.5),
+        # Of seeds 0 and 1, the better on the tuning set (summed error of the held-out vectors, drawings, 8×8 and
+        # flagged sets: 7.62% against 7.78%). Their spread shows what a seed moves: drawings 99.06 / 99.12%, 8×8
+        # 95.22 / 95.50%, flagged 1s 93.58 / 92.08%, held-out 99.46 / 99.44%.
+        seed=1,
     ),
 }
 
