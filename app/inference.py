@@ -24,7 +24,7 @@ from app.schemas import BatchRequest, BatchResponse, DrawingInput, PredictReques
 DECIMALS = 6  # float32 carries about 7 significant digits; more would only bloat the JSON
 # Images of up to this many pixels take the lane: a 280×280 canvas answers in about 3 ms, a 1024×1024
 # one (a large pad on a high-density screen) in 35 ms, holding up the drawings behind it that long, and a
-# 4096×4096 one (110 KB as a PNG) in 340 ms, which the lane would not survive.
+# 4096×4096 one (110 KB as a PNG) in 340 ms, which would stall every drawing in the lane.
 LANE_MAX_PIXELS = 1024 * 1024
 # An image's base64 and header are read on the event loop to choose its thread only up to this many
 # characters (96 KiB of file: any canvas drawing); longer ones go to the pool and are read there.
