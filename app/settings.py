@@ -25,13 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.blas import usable_cores
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, e.g. ``docker run --cpuset-cpus``)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class SettingsError(ValueError):

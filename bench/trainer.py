@@ -30,7 +30,7 @@ import numpy as np
 from bench import machine
 from model import blas, mnist
 from model.augment import Augmentation, augment
-from model.train import AHEAD_MIN_BATCH, PRESETS, Config, train
+from model.train import AHEAD_MIN_BATCH, PRESETS, Config, augments_ahead, train
 
 SIZES = [784, 512, 256, 10]
 BATCH = 128
@@ -235,7 +235,7 @@ def augmented_epochs(config: Config, x: np.ndarray, labels: np.ndarray, rounds: 
     alternating; and the augmentation's own rate (images/s) at the config's batch size."""
     augmented, plain = dataclasses.replace(config, augment=True), dataclasses.replace(config, augment=False)
     variants = {"inline": (augmented, False), "none": (plain, True)}
-    if config.batch_size >= AHEAD_MIN_BATCH:  # smaller batches are augmented in the training thread anyway
+    if augments_ahead(augmented):  # smaller batches are augmented in the training thread anyway
         variants["ahead"] = (augmented, True)
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(rounds):

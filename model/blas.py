@@ -1,22 +1,30 @@
-"""NumPy's BLAS threads, read and set while the program runs.
+"""The cores this process may use, and NumPy's BLAS threads, read and set while the program runs.
 
-The usual way is an environment variable (``OPENBLAS_NUM_THREADS=1``) set before NumPy is imported;
-a command line that wants a ``--threads`` option is past that point, so it calls OpenBLAS itself.
-Only NumPy's bundled OpenBLAS is handled (the PyPI wheels'); with another BLAS these return None.
+The usual way to set BLAS threads is an environment variable (``OPENBLAS_NUM_THREADS=1``) set before
+NumPy is imported; a command line that wants a ``--threads`` option is past that point, so it calls
+OpenBLAS itself. Only NumPy's bundled OpenBLAS is handled (the PyPI wheels'); with another BLAS these
+return None. NumPy is imported only when OpenBLAS is first looked for, so the service's settings can
+count cores without it.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 from functools import cache
 from pathlib import Path
 
-import numpy as np
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. ``docker run --cpuset-cpus``)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @cache
 def _openblas() -> tuple[ctypes.CDLL, str] | None:
     """NumPy's own OpenBLAS (the copy in numpy.libs) and its symbol pattern, or None for another BLAS."""
+    import numpy as np
+
     libs = Path(np.__file__).parent.parent / "numpy.libs"
     for path in sorted(libs.glob("libscipy_openblas*.so*")) + sorted(libs.glob("libopenblas*.so*")):
         lib = ctypes.CDLL(str(path))  # already loaded by NumPy: this returns the same library

@@ -22,10 +22,11 @@ def ahead(make: Callable[[I], T], items: list[I], in_thread: bool = True) -> Ite
         for item in items:
             yield item, make(item)
         return
+    if not items:
+        return
     with ThreadPoolExecutor(1) as helper:
-        pending = helper.submit(make, items[0]) if items else None
+        pending = helper.submit(make, items[0])
         for i, item in enumerate(items):
-            assert pending is not None
             result = pending.result()
             if i + 1 < len(items):
                 pending = helper.submit(make, items[i + 1])

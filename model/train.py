@@ -130,6 +130,11 @@ def build_network(config: Config) -> Network:
 AHEAD_MIN_BATCH = 64
 
 
+def augments_ahead(config: Config) -> bool:
+    """Whether model.train augments this config's batches in a helper thread (see ``train``)."""
+    return config.augment and config.batch_size >= AHEAD_MIN_BATCH
+
+
 def train(
     config: Config,
     x: np.ndarray,
@@ -181,8 +186,7 @@ def train(
             loss_sum = 0.0
             chunks = [order[i : i + config.batch_size] for i in range(0, n, config.batch_size)]
             # The next batch is augmented in a second thread while the network learns from this one.
-            in_thread = config.augment and augment_ahead and config.batch_size >= AHEAD_MIN_BATCH
-            batches = ahead(batch_images, chunks, in_thread)
+            batches = ahead(batch_images, chunks, in_thread=augment_ahead and augments_ahead(config))
             bar = bar_factory(batches, steps_per_epoch, epoch, config.epochs) if bar_factory else batches
             for step, (idx, xb) in enumerate(bar):
                 loss, nabla_w, nabla_b = network.backprop(xb, targets[idx], dropout_rng)
@@ -222,9 +226,8 @@ def default_threads(config: Config) -> int | None:
     (OpenBLAS's own choice)."""
     if any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
         return None
-    if config.augment and config.batch_size >= AHEAD_MIN_BATCH:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(1, cores - 1)
+    if augments_ahead(config):
+        return max(1, blas.usable_cores() - 1)
     return None
 
 

@@ -105,7 +105,7 @@ def test_ctrl_c_while_the_helper_augments_leaves_no_thread_behind(monkeypatch: p
 def test_blas_threads_leave_a_core_to_the_augmentation(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(train_module.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(train_module.blas, "usable_cores", lambda: 4)
     augmented = dataclasses.replace(SMALL, augment=True, batch_size=train_module.AHEAD_MIN_BATCH)
     assert train_module.default_threads(augmented) == 3
     assert train_module.default_threads(dataclasses.replace(augmented, augment=False)) is None  # OpenBLAS's choice
