@@ -1,10 +1,11 @@
 """Evaluate models on the canvas set through the real API, print the table, save the mistakes.
 
     python -m bench.canvas_eval                       # both committed models, the whole set
-    python -m bench.canvas_eval --mnist 2000 --uci 500 --model default=/tmp/runs/default.npz
+    python -m bench.canvas_eval --mnist 2000 --uci 500 --usps 0 --model default=/tmp/runs/default.npz
+    python -m bench.canvas_eval --pen 3000             # also 3,000 of the UCI pen-based digits
 
-Builds the canvas set (bench.canvas_set) in memory from the MNIST test digits and scikit-learn's
-UCI digits, starts ``python -m app`` on a free loopback port serving the given weights, sends
+Builds the canvas set (bench.canvas_set) in memory from the MNIST test digits and other writers'
+(bench.canvas_sources: the UCI digits, USPS, on request the pen-based digits), starts ``python -m app`` on a free loopback port serving the given weights, sends
 every drawing as a PNG data URL to ``POST /api/predict/batch`` once per model, and prints a
 Markdown table of accuracy per source and per style, with each model's accuracy on the MNIST
 test set's own vectors for comparison. The misclassified drawings of the last model named are
@@ -22,7 +23,8 @@ import numpy as np
 
 from bench.canvas_report import Case, contact_sheet, table
 from bench.canvas_server import REPO, data_url, predict_all, serve
-from bench.canvas_set import drawings, uci_digits
+from bench.canvas_set import drawings
+from bench.canvas_sources import SourceError, pen_digits, polyline_digit, uci_digits, usps_digits
 from model import mnist
 from model.evaluate import evaluate
 from model.weights import load
@@ -37,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "(repeatable; default: classic and default from model/weights)")
     p.add_argument("--mnist", type=int, default=10000, help="MNIST test digits to draw (the first N)")
     p.add_argument("--uci", type=int, default=1797, help="UCI digits to draw (the first N; 0 to skip)")
+    p.add_argument("--usps", type=int, default=4649, help="USPS test digits to draw (the first N; 0 to skip)")
+    p.add_argument("--pen", type=int, default=0,
+                   help="UCI pen-based digits to draw (the first N; none by default: see the README)")
     p.add_argument("--seed", type=int, default=0, help="seed of the styles")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     p.add_argument("--sheet", type=Path, default=REPO / "bench" / "out" / "canvas-mistakes.png",
@@ -56,6 +61,19 @@ def model_paths(specs: list[str] | None) -> dict[str, Path]:
     return models
 
 
+def other_writers(uci: int, usps: int, pen: int) -> list[tuple[str, list[np.ndarray], np.ndarray]]:
+    """(source, digits, labels) of the first N digits of each non-MNIST source asked for (N > 0)."""
+    sets = []
+    for name, count, load_source in (("uci-digits", uci, uci_digits), ("usps", usps, usps_digits)):
+        if count > 0:
+            images, labels = load_source()
+            sets.append((name, list(images[:count]), labels[:count]))
+    if pen > 0:
+        paths, labels = pen_digits()
+        sets.append(("pen-digits", [polyline_digit(p) for p in paths[:pen]], labels[:pen]))
+    return sets
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -72,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, path in models.items()
     }
     sets = [("mnist-test", data.test_images[: args.mnist], data.test_labels[: args.mnist])]
-    if args.uci:
-        uci_images, uci_labels = uci_digits()
-        sets.append(("uci-digits", uci_images[: args.uci], uci_labels[: args.uci]))
+    try:
+        sets += other_writers(args.uci, args.usps, args.pen)
+    except SourceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
     started = time.perf_counter()
     built = [d for source, images, labels in sets for d in drawings(images, labels, source, args.seed)]

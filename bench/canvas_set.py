@@ -1,7 +1,8 @@
 """The canvas evaluation set: handwritten digits redrawn as a browser canvas would send them.
 
-Every drawing takes a digit from a *source* — the MNIST test set, or the UCI handwritten digits
-bundled with scikit-learn (the optdigits test set: 13 other writers, 8×8) — and a *style* drawn at random:
+Every drawing takes a digit from a *source* — the MNIST test set, or other writers' handwriting
+(``bench.canvas_sources``: the UCI optical digits at 8×8, USPS at 16×16, UCI pen-based digits as pen
+paths) — and a *style* drawn at random:
 
 - size: the digit's longer side is 0.25–0.9 of the canvas's shorter side, anywhere on it;
 - pen: the digit is thinned to its centre line and drawn again with a round pen from a hairline
@@ -26,7 +27,8 @@ from PIL import Image
 
 from bench.canvas_strokes import centre_line_segments, pen_path, stroke, work_mask
 
-SOURCES = {"mnist-test": 0, "uci-digits": 1, "mnist-train": 2}  # a stable number per source, for the seeds
+# A stable number per source, for the seeds (bench.canvas_sources has the non-MNIST ones).
+SOURCES = {"mnist-test": 0, "uci-digits": 1, "mnist-train": 2, "usps": 3, "pen-digits": 4}
 SIZES = {"small": (0.25, 0.45), "medium": (0.45, 0.7), "large": (0.7, 0.9)}  # of the canvas's shorter side
 # Pen width as a fraction of the digit's longer side (MNIST's own strokes are about 0.11); hairline is 1 px.
 PENS = {
@@ -160,10 +162,3 @@ def ink_and_paper(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         if abs(float(ink @ [0.299, 0.587, 0.114]) - float(paper @ [0.299, 0.587, 0.114])) >= 0.35:
             return ink, paper
 
-
-def uci_digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled copy of the UCI optical digits test set: (1797, 8, 8) in 0..16, labels (1797,)."""
-    from sklearn.datasets import load_digits  # evaluation-only dependency (the `eval` extra); no download
-
-    bunch = load_digits()
-    return bunch.images.astype(np.float32), bunch.target.astype(np.int64)
