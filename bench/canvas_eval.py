@@ -5,8 +5,9 @@
     python -m bench.canvas_eval --pen 3000             # also 3,000 of the UCI pen-based digits
 
 Builds the canvas set (bench.canvas_set) in memory from the MNIST test digits and other writers'
-(bench.canvas_sources: the UCI digits, USPS, on request the pen-based digits), starts ``python -m app`` on a free loopback port serving the given weights, sends
-every drawing as a PNG data URL to ``POST /api/predict/batch`` once per model, and prints a
+(bench.canvas_sources: the UCI digits, USPS, on request the pen-based digits), starts ``python -m app``
+on a free loopback port serving the given weights, sends every drawing as a PNG data URL to
+``POST /api/predict/batch`` once per model, and prints a
 Markdown table of accuracy per source and per style, with each model's accuracy on the MNIST
 test set's own vectors for comparison. The misclassified drawings of the last model named are
 saved as a contact sheet (default bench/out/canvas-mistakes.png, git-ignored).
