@@ -6,7 +6,7 @@ The UCI digits are 8×8 counts of ink pixels in 4×4 blocks. To redraw one on a 
 ``bench.canvas_strokes.work_mask`` upsamples it and keeps what lies above a threshold. Too high a
 threshold breaks strokes that cross a block's corner; too low a one fattens the digit. This script
 chooses it without the UCI digits: it reduces 1,500 held-out MNIST *training* digits the UCI way
-(``model.lowres.reduce_to_blocks``), reconstructs them at each threshold, and compares them with the
+(``bench.canvas_tune.coarse``), reconstructs them at each threshold, and compares them with the
 original digit: the overlap (intersection over union of the two shapes at 64×64) and how often the
 reconstruction has more or fewer connected pieces than the writer drew.
 """
@@ -19,9 +19,8 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import label as connected_pieces
 
-from bench.canvas_tune import HOLDOUT
+from bench.canvas_tune import BITMAP_INK, HOLDOUT, coarse
 from model import mnist
-from model.lowres import UCI_INK, reduce_to_blocks
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 SIDE = 64  # both shapes are compared at this size
@@ -42,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     data = mnist.load(args.data_dir)
     originals = data.train_images[-HOLDOUT:][: args.digits]
-    reduced = reduce_to_blocks(originals, UCI_INK)
-    written = [shape(d, UCI_INK, crop_at=0.5) for d in originals]  # the ink reduce_to_blocks counts, cropped alike
+    reduced = coarse(originals)
+    written = [shape(d, BITMAP_INK, crop_at=0.5) for d in originals]  # the ink coarse() counts, cropped alike
     pieces = np.array([connected_pieces(w)[1] for w in written])
     print("| threshold | overlap (IoU) | more pieces than written | fewer pieces |\n| --- | --- | --- | --- |")
     for threshold in THRESHOLDS:

@@ -4,8 +4,7 @@ Each call draws fresh random distortions for every image of a ``(n, 28, 28)``
 float batch and returns a new ``(n, 28, 28)`` batch:
 
 - redrawing with a round pen (``model.strokes``): the digit's centre line, computed once per
-  training image, drawn again with strokes of one width, as a canvas pen draws — for some, the
-  centre line of the digit reduced to 8×8 pixels (``model.lowres``), as low-resolution handwriting;
+  training image, drawn again with strokes of one width, as a canvas pen draws;
 - styles MNIST lacks (``model.styles``): 1s given a flag, and sometimes a foot, as much of the
   world writes them (needs the labels);
 - stroke thickening / thinning: a blend towards a grey-scale dilation or erosion;
@@ -44,7 +43,6 @@ class Augmentation:
     thickness: float = 0.5  # probability of changing stroke width
     restroke: float = 0.0  # probability of redrawing the centre line with a round pen (needs centre lines)
     pen_radius: int = 3  # largest pen radius, in pixels of the 56×56 centre lines (1 … pen_radius)
-    coarse: float = 0.0  # of the redrawn digits, the share drawn from their 8×8 reduction's centre line
     flags: float = 0.0  # probability that a 1 gets a flag (and, half of those, a foot); needs labels
 
     def to_dict(self) -> dict[str, float]:
@@ -57,48 +55,27 @@ def augment(
     aug: Augmentation,
     lines: Array | None = None,
     labels: Array | None = None,
-    coarse_lines: Array | None = None,
 ) -> Array:
     """Distort a batch: images (n, 28, 28) float32 in [0, 1] → (n, 28, 28) float32.
 
     lines: the images' centre lines (n, 56, 56) bool (``model.strokes.centre_lines``), needed
-    when ``aug.restroke`` > 0; labels: the images' digits (n,), needed when ``aug.flags`` > 0;
-    coarse_lines: the centre lines of their 8×8 reductions (``model.lowres.coarse_lines``), needed
-    when ``aug.coarse`` > 0.
+    when ``aug.restroke`` > 0; labels: the images' digits (n,), needed when ``aug.flags`` > 0.
     """
     if aug.restroke > 0 and lines is not None:
-        low = (coarse_lines, aug.coarse) if aug.coarse > 0 and coarse_lines is not None else None
-        images = redraw(images, lines, rng, aug.restroke, aug.pen_radius, low)
+        images = redraw(images, lines, rng, aug.restroke, aug.pen_radius)
     if aug.flags > 0 and labels is not None:
         images = add_flags(images, labels, rng, aug.flags)
     images = change_thickness(images, rng, aug.thickness)
     return resample(images, sampling_grid(len(images), rng, aug))
 
 
-def redraw(
-    images: Array,
-    lines: Array,
-    rng: np.random.Generator,
-    probability: float,
-    largest: int,
-    low: tuple[Array, float] | None = None,
-) -> Array:
-    """Replace each chosen image by its centre line drawn with a pen of radius 1 … largest (56-px pixels).
-
-    low: (coarse lines (n, 56, 56), share): that share of the chosen images is drawn from its
-    8×8 reduction's centre line instead.
-    """
+def redraw(images: Array, lines: Array, rng: np.random.Generator, probability: float, largest: int) -> Array:
+    """Replace each chosen image by its centre line drawn with a pen of radius 1 … largest (56-px pixels)."""
     chosen = np.flatnonzero(rng.random(len(images)) < probability)
     if not len(chosen):
         return images
-    radii = rng.integers(1, largest + 1, len(chosen))
-    chosen_lines = lines[chosen]
-    if low is not None:  # drawn after the radii, so runs without it keep their random numbers
-        coarse_lines, share = low
-        reduced = rng.random(len(chosen)) < share
-        chosen_lines[reduced] = coarse_lines[chosen[reduced]]
     images = images.copy()
-    images[chosen] = restroke(chosen_lines, radii)
+    images[chosen] = restroke(lines[chosen], rng.integers(1, largest + 1, len(chosen)))
     return images
 
 

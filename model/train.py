@@ -43,7 +43,6 @@ from model.augment import Augmentation, augment
 from model.evaluate import evaluate
 from model.extra_data import extra_metadata, load_extra, with_extra
 from model.feedback import FeedbackError
-from model.lowres import coarse_lines
 from model.network import INITS, Network
 from model.prefetch import ahead
 from model.strokes import centre_lines
@@ -170,19 +169,14 @@ def train(
     last_good = [p.copy() for p in params]
     bar_factory = _progress_bar if progress else None
     # Centre lines of every training image, once (about a minute for 55,000): the pen augmentation redraws them.
-    redraws = config.augment and config.augmentation.restroke > 0
-    lines = centre_lines(x.reshape(-1, 28, 28)) if redraws else None
-    # And of their 8×8 reductions (about 45 s), when some redrawn digits come from those.
-    low = redraws and config.augmentation.coarse > 0
-    reduced = coarse_lines(x.reshape(-1, 28, 28), np.random.default_rng([config.seed, 2])) if low else None
+    lines = centre_lines(x.reshape(-1, 28, 28)) if config.augment and config.augmentation.restroke > 0 else None
 
     def batch_images(idx: np.ndarray) -> np.ndarray:
         """The training images at idx (b,) → (b, 784), augmented when the config says so."""
         if not config.augment:
             return x[idx]
         batch_lines = None if lines is None else lines[idx]
-        batch_reduced = None if reduced is None else reduced[idx]
-        images = augment(x[idx].reshape(-1, 28, 28), rng, config.augmentation, batch_lines, labels[idx], batch_reduced)
+        images = augment(x[idx].reshape(-1, 28, 28), rng, config.augmentation, batch_lines, labels[idx])
         return images.reshape(len(idx), -1)
 
     try:

@@ -1,4 +1,4 @@
-"""How 8×8 digits are redrawn for the canvas and tuning sets (bench.canvas_strokes)."""
+"""The tuning set's UCI-style reduction, and how 8×8 digits are redrawn (bench.canvas_tune, canvas_strokes)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ pytest.importorskip("scipy", reason="the canvas set needs the eval extra: pip in
 from scipy.ndimage import label  # noqa: E402
 
 from bench import canvas_strokes  # noqa: E402
+from bench.canvas_tune import coarse  # noqa: E402
 
 
 def nine_in_blocks(stroke: int) -> np.ndarray:
@@ -21,6 +22,15 @@ def nine_in_blocks(stroke: int) -> np.ndarray:
     pen.line((25, 10, 14, 31), fill=255, width=stroke)
     bitmap = (np.asarray(image) > 127).astype(np.float32)
     return bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3))
+
+
+def test_coarse_counts_ink_in_blocks_like_the_uci_digits() -> None:
+    digit = np.zeros((28, 28), dtype=np.uint8)
+    digit[4:24, 12:17] = 255  # a straight "1", 20 px tall and 5 wide: 8 px of the 32 once scaled, two full blocks
+    reduced = coarse(digit[None])[0]
+    assert reduced.shape == (8, 8) and reduced.min() >= 0 and reduced.max() == 16
+    assert (reduced.sum(axis=1) > 0).all()  # scaled to fill the 32 px height, as UCI's normalisation did
+    assert (reduced.sum(axis=0) > 0).sum() <= 2  # and kept its aspect: a thin bar stays a column or two
 
 
 def test_thin_strokes_of_an_8x8_digit_stay_joined(monkeypatch: pytest.MonkeyPatch) -> None:
