@@ -224,7 +224,7 @@ def default_threads(config: Config) -> int | None:
     augmentation's helper thread needs (OpenBLAS's waiting threads spin on its core: on 2 cores the
     default preset's epoch took 2.42 s with 2 BLAS threads and the helper, 1.73 s with 1), else None
     (OpenBLAS's own choice)."""
-    if any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
+    if any(os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
         return None
     if augments_ahead(config):
         return max(1, blas.usable_cores() - 1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -126,3 +128,13 @@ def test_wrong_shapes_are_refused(folder: Path) -> None:
     save(folder / "broken.npz", network, {})
     with pytest.raises(StartupError, match="broken.npz"):
         load_models(folder, "default")
+
+
+@pytest.mark.parametrize(("given", "used"), [(None, "1"), ("", "1"), ("3", "3")])
+def test_the_service_uses_one_blas_thread_unless_told(given: str | None, used: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given  # empty: set but saying nothing, which OpenBLAS ignores
+    code = "import os, app; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert done.stdout.split() == [used, "1"], done.stderr

@@ -110,6 +110,8 @@ def test_blas_threads_leave_a_core_to_the_augmentation(monkeypatch: pytest.Monke
     assert train_module.default_threads(augmented) == 3
     assert train_module.default_threads(dataclasses.replace(augmented, augment=False)) is None  # OpenBLAS's choice
     assert train_module.default_threads(dataclasses.replace(augmented, batch_size=16)) is None  # no helper thread
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")
+    assert train_module.default_threads(augmented) == 3  # an empty variable says nothing (OpenBLAS ignores it too)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert train_module.default_threads(augmented) is None  # the environment says
 
