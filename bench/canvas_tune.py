@@ -4,14 +4,15 @@
 
 The canvas set (bench.canvas_eval) is for reporting only; choosing augmentation or a model on it
 would tune to the test. This set is built the same way from the last 5,000 MNIST *training*
-digits — the slice ``model.train`` holds out by default — in two renderings:
+digits — the slice ``model.train`` holds out by default — in three sets:
 
 - ``canvas``: each digit drawn in a random canvas style (bench.canvas_set), as the evaluation does;
 - ``coarse``: each digit first reduced the way the UCI optical digits were made (size-normalised
   into a 32×32 bitmap, ink counted in 4×4 blocks: an 8×8 image of 0..16), then drawn likewise.
   It stands for low-resolution handwriting without looking at the UCI digits themselves;
-- ``flagged``: as ``canvas``, but every 1 written with a flag, half of them with a foot
-  (``model.styles``, its own seed), the other digits as they are: the 7s must stay 7s.
+- ``styled``: as ``canvas``, but every 1 written with a flag, half of them with a foot, and every 7
+  crossed (``model.styles``, seeds of their own), the other digits as they are: a flagged 1 must not
+  become a 7, nor a crossed 7 a 4 or a 9.
 
 Drawings go through the service's own preprocessing (``app.preprocess``) but not over HTTP, so a
 weights file is scored in seconds. The preprocessed vectors are cached under bench/out/, named by
@@ -33,12 +34,12 @@ from bench.canvas_set import drawings
 from bench.canvas_strokes import BLOCK_INK_LEVEL
 from model import mnist
 from model.evaluate import evaluate
-from model.styles import add_flags
+from model.styles import add_crossbars, add_flags
 from model.weights import load
 
 REPO = Path(__file__).resolve().parent.parent
 HOLDOUT = 5000  # the last training digits, held out by model.train's default --holdout
-SETS = ("canvas", "coarse", "flagged")
+SETS = ("canvas", "coarse", "styled")
 
 
 # Which pixels of the 32×32 bitmap count as ink: at 0.35 of the peak the reduced digits have the UCI
@@ -70,15 +71,16 @@ def coarse(images: np.ndarray) -> np.ndarray:
 
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
-    # v3: the flags of model.styles may join the stem below its top
-    cache = REPO / "bench" / "out" / f"canvas-tune-v3-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
+    # v4: the styled set's 7s are crossed (v3: its flags may join the stem below its top)
+    cache = REPO / "bench" / "out" / f"canvas-tune-v4-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
             return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in SETS}
     images, labels = data.train_images[-HOLDOUT:], data.train_labels[-HOLDOUT:]
     sets = {}
-    flagged = add_flags(images.astype(np.float32) / 255, labels, np.random.default_rng(seed + 1000), 1.0)
-    for name, digits in (("canvas", images), ("coarse", coarse(images)), ("flagged", flagged)):
+    styled = add_flags(images.astype(np.float32) / 255, labels, np.random.default_rng(seed + 1000), 1.0)
+    styled = add_crossbars(styled, labels, np.random.default_rng(seed + 1001), 1.0)
+    for name, digits in (("canvas", images), ("coarse", coarse(images)), ("styled", styled)):
         started = time.perf_counter()
         x = np.stack([preprocess(d.image).pixels for d in drawings(digits, labels, "mnist-train", seed)])
         sets[name] = (x, labels.astype(np.int64))
@@ -102,11 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sets = tuning_sets(data, args.seed)
     raw = (mnist.as_vectors(data.train_images[-HOLDOUT:]), data.train_labels[-HOLDOUT:])
-    ones = sets["flagged"][1] == 1
-    print("| weights | held-out vectors | " + " | ".join(SETS) + " | flagged 1s |\n|" + " --- |" * (len(SETS) + 3))
+    styled_x, styled_y = sets["styled"]
+    print("| weights | held-out vectors | " + " | ".join(SETS) + " | flagged 1s | crossed 7s |")
+    print("|" + " --- |" * (len(SETS) + 4))
     for path, network in models.items():
         scores = [evaluate(network, x, y).accuracy for x, y in (raw, *(sets[name] for name in SETS))]
-        scores.append(evaluate(network, sets["flagged"][0][ones], sets["flagged"][1][ones]).accuracy)
+        for digit in (1, 7):
+            scores.append(evaluate(network, styled_x[styled_y == digit], styled_y[styled_y == digit]).accuracy)
         print(f"| {path} | " + " | ".join(f"{s:.2%}" for s in scores) + " |")
     return 0
 

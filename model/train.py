@@ -111,11 +111,13 @@ PRESETS: dict[str, Config] = {
         # hands, and half the 1s get one: flagged held-out 1s (new flags) 88.5% → 93.4%, held-out vectors 99.48%,
         # drawings and 8×8 unchanged within 0.1 point (at 0.3 of the 1s: 92.5%, 99.40%). Then half the digits
         # redrawn instead of a third: drawings 98.98% → 99.08%, 8×8 95.38% → 95.66%, held-out vectors 99.48% → 99.36%.
-        augmentation=Augmentation(restroke=0.5, flags=0.5),
-        # Of seeds 0 and 1, the better on the tuning set (summed error of the held-out vectors, drawings, 8×8 and
-        # flagged sets: 7.62% against 7.78%). Their spread shows what a seed moves: drawings 99.06 / 99.12%, 8×8
-        # 95.22 / 95.50%, flagged 1s 93.58 / 92.08%, held-out 99.46 / 99.44%.
-        seed=1,
+        augmentation=Augmentation(restroke=0.5, flags=0.5, crossbars=0.5),
+        # Half the 7s crossed (a bar across the stem, as much of Europe writes them), with the same recipe
+        # otherwise, trained at seeds 1 and 0: crossed 7s on the tuning set 92.54% → 96.27 / 96.09% right, flagged 1s
+        # 92.08% → 95.09 / 95.09%, drawings 99.12% → 98.92 / 99.04%, 8×8 95.50% → 95.18 / 95.48%, held-out vectors
+        # 99.44% → 99.48 / 99.46%. Seed 0 is the better of the two (summed error of the held-out vectors, drawings,
+        # 8×8 and styled sets: 7.78% against 8.20%, and 8.34% for the weights before).
+        seed=0,
     ),
 }
 

@@ -1,11 +1,11 @@
-"""model.styles: the flag (and foot) drawn on 1s, and only on 1s."""
+"""model.styles: the flag (and foot) drawn on 1s, and only on 1s; the bar across a 7's stem."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from model.augment import Augmentation, augment
-from model.styles import add_flags
+from model.styles import add_crossbars, add_flags
 
 
 def plain_ones(n: int) -> np.ndarray:
@@ -68,3 +68,40 @@ def test_a_flag_joining_at_a_gap_in_the_stem_starts_at_the_stem() -> None:
     added = add_flags(ones, np.ones(200, dtype=int), np.random.default_rng(2), 1.0) - ones
     touching_the_stem = added[:, :20, 10:13].sum(axis=(1, 2)) > 1  # the flag's end beside the stem (not the foot)
     assert touching_the_stem.all()  # not a flag drawn from the image's left edge
+
+
+def plain_sevens(n: int) -> np.ndarray:
+    """(n, 28, 28) float32: a "7" 3 px wide — a top bar on rows 4–6, columns 8–20, and a vertical stem at 18–20."""
+    images = np.zeros((n, 28, 28), dtype=np.float32)
+    images[:, 4:7, 8:21] = 1.0
+    images[:, 4:24, 18:21] = 1.0
+    return images
+
+
+def test_crossbars_cross_the_stem_halfway_down() -> None:
+    sevens = plain_sevens(100)
+    labels = np.full(100, 7)
+    added = add_crossbars(sevens, labels, np.random.default_rng(0), 1.0) - sevens
+    assert added.min() >= 0 and (added.sum(axis=(1, 2)) > 5).all()  # every 7 gets a bar, ink only added
+    inked_rows = (added > 0.5).any(axis=2)  # (100, 28)
+    assert not inked_rows[:, :10].any() and not inked_rows[:, 18:].any()  # 40–60% down the 19-px stem, ± the pen
+    assert (added[:, :, :17].sum(axis=(1, 2)) > 1).all() and (added[:, :, 22:].sum(axis=(1, 2)) > 1).all()  # both sides
+    others = add_crossbars(sevens, np.full(100, 1), np.random.default_rng(0), 1.0)
+    assert others is sevens  # only 7s
+
+
+def test_a_seven_without_a_stem_at_the_bar_gets_none() -> None:
+    broken = plain_sevens(50)
+    broken[:, 9:20] = 0.0  # nothing where the bar would cross
+    np.testing.assert_array_equal(add_crossbars(broken, np.full(50, 7), np.random.default_rng(0), 1.0), broken)
+
+
+def test_augment_draws_crossbars_when_asked() -> None:
+    images = plain_sevens(40)
+    labels = np.full(40, 7)
+    still = Augmentation(rotation=0, scale=0, shear=0, shift=0, elastic_alpha=0, thickness=0)
+    crossed = Augmentation(**{**still.to_dict(), "crossbars": 0.5})
+    out = augment(images, np.random.default_rng(0), crossed, labels=labels)
+    changed = (np.abs(out - images) > 1e-6).any(axis=(1, 2))
+    assert 0.2 < changed.mean() < 0.8
+    np.testing.assert_allclose(augment(images, np.random.default_rng(0), still, labels=labels), images, atol=1e-6)
