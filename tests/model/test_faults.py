@@ -49,7 +49,17 @@ def output(tmp_path: Path) -> Path:
 def train(data_dir: Path, output: Path, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "model.train", "--preset", "classic", "--data-dir", str(data_dir),
                "--output", str(output), "--no-progress", *options]
-    return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=sigint_as_from_a_terminal)
+
+
+def sigint_as_from_a_terminal() -> None:
+    """In the trainer's process: SIGINT to its default, which Python turns into KeyboardInterrupt (Ctrl-C).
+
+    A shell script's background jobs (``make test &``) start with SIGINT ignored, their children too, and
+    Python keeps an ignored SIGINT ignored: the tests would then send a Ctrl-C that nothing receives.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_line(process: subprocess.Popen, prefix: str) -> list[str]:
