@@ -106,14 +106,13 @@ def test_blas_threads_leave_a_core_to_the_augmentation(monkeypatch: pytest.Monke
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(train_module.blas, "usable_cores", lambda: 4)
-    augmented = dataclasses.replace(SMALL, augment=True, batch_size=train_module.AHEAD_MIN_BATCH)
-    assert train_module.default_threads(augmented) == 3
-    assert train_module.default_threads(dataclasses.replace(augmented, augment=False)) is None  # OpenBLAS's choice
-    assert train_module.default_threads(dataclasses.replace(augmented, batch_size=16)) is None  # no helper thread
+    assert train_module.default_threads(AUGMENTED) == 3
+    assert train_module.default_threads(dataclasses.replace(AUGMENTED, augment=False)) is None  # OpenBLAS's choice
+    assert train_module.default_threads(dataclasses.replace(AUGMENTED, batch_size=16)) is None  # no helper thread
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")
-    assert train_module.default_threads(augmented) == 3  # an empty variable says nothing (OpenBLAS ignores it too)
+    assert train_module.default_threads(AUGMENTED) == 3  # an empty variable says nothing (OpenBLAS ignores it too)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert train_module.default_threads(augmented) is None  # the environment says
+    assert train_module.default_threads(AUGMENTED) is None  # the environment says
 
 
 def test_ctrl_c_keeps_the_last_completed_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
