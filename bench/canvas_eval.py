@@ -9,7 +9,8 @@ Builds the canvas set (bench.canvas_set) in memory from the MNIST test digits an
 on a free loopback port serving the given weights, sends every drawing as a PNG data URL to
 ``POST /api/predict/batch`` once per model, and prints a
 Markdown table of accuracy per source and per style, with each model's accuracy on the MNIST
-test set's own vectors for comparison. The misclassified drawings of the last model named are
+test set's own vectors and on every digit as its source holds it (enlarged, not redrawn) for
+comparison. The misclassified drawings of the last model named are
 saved as a contact sheet (default bench/out/canvas-mistakes.png, git-ignored).
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from bench.canvas_report import Case, contact_sheet, table
 from bench.canvas_server import REPO, data_url, predict_all, serve
-from bench.canvas_set import drawings
+from bench.canvas_set import drawings, scanned
 from bench.canvas_sources import SourceError, pen_digits, polyline_digit, uci_digits, usps_digits
 from model import mnist
 from model.evaluate import evaluate
@@ -101,19 +102,29 @@ def main(argv: list[str] | None = None) -> int:
     built = [d for source, images, labels in sets for d in drawings(images, labels, source, args.seed)]
     urls = [data_url(d.image) for d in built]
     print(f"built {len(built)} drawings in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    # The same digits as their source holds them: how much of what is lost, the redrawing loses.
+    scan_keys = [(source, index, int(label)) for source, _, labels in sets for index, label in enumerate(labels)]
+    scan_urls = [data_url(scanned(digit)) for _, images, _ in sets for digit in images]
 
     answers: dict[str, list[dict]] = {}
+    scan_answers: dict[str, list[dict]] = {}
     with serve(models) as base:
         for name in models:
             started = time.perf_counter()
             answers[name] = predict_all(base, name, urls)
-            print(f"{name}: {len(urls)} predictions in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            scan_answers[name] = predict_all(base, name, scan_urls)
+            print(f"{name}: {len(urls)} + {len(scan_urls)} predictions in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)
 
     cases = [
         Case(d.source, d.index, d.label, d.style, {name: answers[name][i]["digit"] for name in models})
         for i, d in enumerate(built)
     ]
-    print(table(cases, list(models), [s for s, _, _ in sets], raw))
+    scans = [
+        Case(source, index, label, None, {name: scan_answers[name][i]["digit"] for name in models})
+        for i, (source, index, label) in enumerate(scan_keys)
+    ]
+    print(table(cases, list(models), [s for s, _, _ in sets], raw, scans))
     last = list(models)[-1]
     wrong = [i for i, c in enumerate(cases) if c.predicted[last] != c.label]
     per_source = SHEET_LIMIT // len(sets)  # an equal share of the sheet for each source's mistakes

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.canvas_set import COLOURS, PENS, SIZES, Style
+from bench.canvas_set import COLOURS, PENS, SCAN_SIDE, SIZES, Style
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Case:
     source: str
     index: int
     label: int
-    style: Style
+    style: Style | None  # None for a digit as scanned (not a drawing)
     predicted: dict[str, int | None]  # model name → digit (None for an empty answer)
 
 
@@ -45,10 +45,17 @@ def accuracy(cases: Sequence[Case], model: str) -> float | None:
     return sum(c.predicted[model] == c.label for c in cases) / len(cases)
 
 
-def table(cases: Sequence[Case], models: Sequence[str], sources: Sequence[str], raw: dict[str, float]) -> str:
+def table(
+    cases: Sequence[Case],
+    models: Sequence[str],
+    sources: Sequence[str],
+    raw: dict[str, float],
+    scans: Sequence[Case] = (),
+) -> str:
     """Markdown table: one row per style group, per model one column per source and one for all sources.
 
     raw: model → accuracy on the MNIST test set's own 28×28 vectors (the first row, for comparison).
+    scans: each source's digits as scanned, not redrawn (``canvas_set.scanned``; the second row when given).
     """
     def pct(value: float | None) -> str:
         return "–" if value is None else f"{100 * value:.2f}%"
@@ -58,8 +65,10 @@ def table(cases: Sequence[Case], models: Sequence[str], sources: Sequence[str], 
     first = ["MNIST test set itself (28×28 vectors, no canvas)", "10000"]
     first += [cell for m in models for cell in ([pct(raw.get(m)), *["–"] * len(sources)])]
     lines.append("| " + " | ".join(first) + " |")
-    for title, belongs in style_groups():
-        group = [c for c in cases if belongs(c.style)]
+    groups = [(title, [c for c in cases if belongs(c.style)]) for title, belongs in style_groups()]
+    if scans:
+        groups.insert(0, (f"as scanned: each digit's own pixels enlarged to {SCAN_SIDE} px, not redrawn", list(scans)))
+    for title, group in groups:
         counts = " / ".join(str(sum(c.source == s for c in group)) for s in sources)
         cells = [title, counts]
         for m in models:

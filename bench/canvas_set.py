@@ -40,6 +40,7 @@ PENS = {
     "own ink": (0.0, 0.0),
 }
 CANVASES = [(280, 280), (280, 280), (560, 560), (400, 240), (200, 320), (160, 120)]  # (width, height)
+SCAN_SIDE = 280  # scanned(): a source's own digit, enlarged to the page's canvas size
 COLOURS = ["black on white", "white on black", "coloured", "black on transparent", "white on transparent"]
 
 
@@ -153,6 +154,21 @@ def paint(coverage: np.ndarray, colours: str, rng: np.random.Generator) -> Image
     return Image.fromarray(rgba, "RGBA")
 
 
+def scanned(digit: np.ndarray) -> Image.Image:
+    """(h, w) grey digit, ink high → its own pixels with a blank margin, enlarged (bicubic) to a longer side of
+    SCAN_SIDE, white on black.
+
+    Not a drawing: what the source itself holds, for comparison with the redrawn versions (the
+    redrawing of a coarse digit has to guess its strokes).
+    """
+    a = np.clip(digit.astype(np.float32) / float(digit.max()), 0.0, 1.0)
+    a = np.pad(a, max(a.shape) // 4)  # the paper around the digit, as on a canvas
+    h, w = a.shape
+    size = (max(1, round(SCAN_SIDE * w / max(h, w))), max(1, round(SCAN_SIDE * h / max(h, w))))
+    image = Image.fromarray(np.round(255 * a).astype(np.uint8), "L")
+    return image.resize(size, Image.Resampling.BICUBIC)
+
+
 def ink_and_paper(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A random saturated ink and a tinted paper (light or dark) whose lightness differs by at least 0.35."""
     while True:
@@ -161,4 +177,3 @@ def ink_and_paper(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         paper = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.3), 0.95 if light else 0.2))
         if abs(float(ink @ [0.299, 0.587, 0.114]) - float(paper @ [0.299, 0.587, 0.114])) >= 0.35:
             return ink, paper
-

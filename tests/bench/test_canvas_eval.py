@@ -52,6 +52,7 @@ def test_small_evaluation_over_http(
     header = next(line for line in out.splitlines() if line.startswith("| style"))
     assert "small: mnist-test" in header and "wide: uci-digits" in header and "wide: usps" in header
     assert "| **all drawings** | 12 / 8 / 6 |" in out
+    assert "| as scanned: each digit's own pixels enlarged to 280 px, not redrawn | 12 / 8 / 6 |" in out
     for row in ("colours: white on transparent", "pen: hairline", "pen: very bold", "canvas: non-square"):
         assert f"| {row}" in out
     mistakes = int(out.split("wide: ")[-1].split(" mistakes")[0])

@@ -143,3 +143,18 @@ def test_a_filled_loop_stays_filled_with_any_pen() -> None:
         rows, cols = np.nonzero(ink > 0.5)
         top = ink[rows.min() : rows.min() + (rows.max() - rows.min()) // 3, cols.min() : cols.max() + 1]
         assert (top > 0.5).mean() > 0.4, pen_name  # the top third is mostly ink, not a thin outline
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (16, 16), (28, 28), (16, 8)])
+def test_a_scan_is_the_digit_itself_enlarged(shape: tuple[int, int]) -> None:
+    """scanned(): the source's own grey pixels, white on black, longer side SCAN_SIDE, a blank margin around."""
+    digit = np.zeros(shape, dtype=np.float32)
+    h, w = shape
+    digit[h // 4 : 3 * h // 4, w // 2] = 16.0  # a "1" in the UCI digits' scale of 0..16
+    scan = cs.scanned(digit)
+    assert scan.mode == "L" and max(scan.size) == cs.SCAN_SIDE
+    margin = max(shape) // 4
+    assert scan.size[0] * (h + 2 * margin) == pytest.approx(scan.size[1] * (w + 2 * margin), rel=0.05)  # aspect kept
+    pixels = np.asarray(scan)
+    assert pixels.max() == 255 and pixels[0].max() == pixels[-1].max() == 0  # full-strength ink, blank paper
+    assert preprocess.preprocess(scan).pixels.reshape(28, 28)[6:22, 14].min() > 0.5  # read back: a vertical bar
