@@ -1,21 +1,22 @@
-"""How faithfully the canvas set redraws a low-resolution digit — measured without any network.
+"""How faithfully the canvas set redraws a digit's strokes — measured without any network.
 
-    python -m bench.canvas_fidelity            # a table: one row per resolution
+    python -m bench.canvas_fidelity            # a table: one row per kind of source digit
 
-Every pen style of the canvas set redraws a digit along its centre line (``bench.canvas_strokes``).
-From a 28×28 MNIST digit the centre line is clear; from a 16×16 USPS digit or an 8×8 UCI digit it
-is guessed from a few grey pixels, and a wrong guess changes the digit (a loop closes or opens, a
-stroke goes missing) while its label stays. This script measures the guess on held-out MNIST
-*training* digits, whose strokes are known: each is reduced the USPS way (its ink box
-box-averaged to 16 px, grey) and the UCI way (``bench.canvas_tune.coarse``: 8×8 block counts),
-and the centre line the canvas set finds in the reduction is compared with the one it finds in the
-digit itself:
+Every pen style of the canvas set redraws a digit along its centre line (``bench.canvas_strokes``),
+found in the digit's ink mask. A wrong mask changes the digit (a loop closes or opens, a stroke goes
+missing) while its label stays: a faint stroke cut away, a 16×16 or 8×8 digit whose few grey pixels
+have to be guessed into strokes. This script measures it on held-out MNIST *training* digits, whose
+strokes are known: each is changed as a source would change it — moved half a pixel (nothing a
+reader would notice: the measure's own noise), inked unevenly (a smooth random pen pressure, 25–100%),
+reduced the USPS way (its ink box box-averaged to 16 px, grey) or the UCI way
+(``bench.canvas_tune.coarse``: 8×8 block counts) — and the centre line found in the changed digit is
+compared with the one found in the digit itself, with the ink cut at half the local peak (what the
+canvas set does) and at half the digit's peak (what it did before):
 
 - loops differ: the two centre lines drawn with an MNIST-width pen (a tenth of the digit's size)
   enclose a different number of holes — a 4 whose top closed, an 8 with one loop left;
 - strays: somewhere the lines are further apart than 0.15 of the digit's size (a missing or
-  invented stroke);
-- mean distance between the lines (symmetric, in fractions of the digit's size).
+  invented stroke).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import argparse
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import distance_transform_edt
+from scipy.ndimage import distance_transform_edt, gaussian_filter
 from scipy.ndimage import label as connected_pieces
 
-from bench.canvas_strokes import pen_path, work_mask
+from bench.canvas_strokes import LOCAL_RADIUS, pen_path, work_mask
 from bench.canvas_tune import HOLDOUT, coarse
 from model import mnist
 
@@ -56,9 +57,20 @@ def half_pixel_shift(images: np.ndarray) -> np.ndarray:
     return (a + np.roll(a, 1, axis=1) + np.roll(a, 1, axis=2) + np.roll(np.roll(a, 1, axis=1), 1, axis=2)) / 4
 
 
-def centre_line(digit: np.ndarray) -> np.ndarray:
+def uneven_ink(images: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(n, 28, 28) → float32, each digit's ink scaled by a smooth random pressure of 25–100% across it."""
+    rng = np.random.default_rng(seed)
+    out = np.empty(images.shape, dtype=np.float32)
+    for k, digit in enumerate(images):
+        field = gaussian_filter(rng.standard_normal(digit.shape), 5)  # changes over about a third of the digit
+        field = (field - field.min()) / max(float(field.max() - field.min()), 1e-9)
+        out[k] = digit * (0.25 + 0.75 * field)
+    return out
+
+
+def centre_line(digit: np.ndarray, local_radius: float = LOCAL_RADIUS) -> np.ndarray:
     """(h, w) grey digit → (GRID + 1, GRID + 1) bool: the canvas set's centre line, its longer side GRID cells."""
-    ys, xs = np.nonzero(pen_path(work_mask(digit)))
+    ys, xs = np.nonzero(pen_path(work_mask(digit, local_radius=local_radius)))
     points = np.stack([ys, xs], axis=1).astype(np.float64)
     points -= points.min(axis=0)
     cells = np.round(points * GRID / max(float(points.max()), 1.0)).astype(int)
@@ -81,11 +93,14 @@ def compare(written: np.ndarray, guessed: np.ndarray) -> tuple[bool, bool, float
     return loops(written) != loops(guessed), worst > STRAY, mean
 
 
-REDUCTIONS = {  # table row → how the digits (n, 28, 28) are reduced
-    "none: 28×28 moved by half a pixel (the measure's own noise)": half_pixel_shift,
+REDUCTIONS = {  # table row → how the digits (n, 28, 28) are changed
+    "28×28 moved by half a pixel (the measure's own noise)": half_pixel_shift,
+    "28×28, uneven ink": uneven_ink,
     "USPS-like, 16×16 grey": usps_like,
+    "USPS-like, uneven ink": lambda images: usps_like(uneven_ink(images)),
     "UCI-like, 8×8 counts": coarse,
 }
+CUTS = {"half the local peak": LOCAL_RADIUS, "half the digit's peak": 0.0}  # column → work_mask's local_radius
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,13 +114,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}")
         return 2
     originals = data.train_images[-HOLDOUT:][: args.digits]
-    written = [centre_line(d) for d in originals]
-    print(f"{len(originals)} held-out MNIST training digits; centre lines found in a reduction against in the digit")
-    print("| reduction | loops differ | strays (> 0.15 apart) | mean distance |\n| --- | --- | --- | --- |")
-    for name, reduce in REDUCTIONS.items():
-        results = np.array([compare(w, centre_line(r)) for w, r in zip(written, reduce(originals))])
-        loops_differ, strays, mean = results.mean(axis=0)
-        print(f"| {name} | {loops_differ:.1%} | {strays:.1%} | {mean:.3f} |")
+    written = {radius: [centre_line(d, radius) for d in originals] for radius in CUTS.values()}  # each cut's own
+    print(f"{len(originals)} held-out MNIST training digits: centre lines in a changed digit against in the digit")
+    print("| source digit | " + " | ".join(f"{c}: loops differ | strays" for c in CUTS) + " |")
+    print("| --- |" + " --- | --- |" * len(CUTS))
+    for name, change in REDUCTIONS.items():
+        changed = change(originals)
+        cells = []
+        for radius in CUTS.values():
+            results = np.array([compare(w, centre_line(c, radius)) for w, c in zip(written[radius], changed)])
+            cells += [f"{results[:, 0].mean():.1%}", f"{results[:, 1].mean():.1%}"]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -8,6 +8,8 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("scipy", reason="the canvas set needs the eval extra: pip install -e '.[eval]'")
 
+from scipy.ndimage import label  # noqa: E402
+
 from app import preprocess  # noqa: E402
 from app.preprocess import stroke_width  # noqa: E402
 from bench import canvas_set as cs  # noqa: E402
@@ -55,6 +57,21 @@ def test_thinning_leaves_a_one_pixel_closed_loop() -> None:
     segments = centre_line_segments(skeleton)
     lengths = np.hypot(*(segments[:, 1] - segments[:, 0]).T)
     assert len(segments) >= skeleton.sum() - 1 and lengths.max() <= np.sqrt(2) + 1e-9  # neighbours only
+
+
+def test_a_faint_stroke_is_kept_and_a_loop_stays_open() -> None:
+    """Ink is cut at half its *local* peak: a stroke written lightly stays; the paper inside a loop does not fill."""
+    five = np.zeros((28, 28), dtype=np.float32)
+    five[6:8, 10:20] = 0.3  # a faint top bar, as on a scanned 5 …
+    five[6:16, 10:12] = 1.0  # … over a firm stem
+    image = Image.fromarray(np.round(255 * five).astype(np.uint8))
+    ImageDraw.Draw(image).ellipse((9, 13, 20, 24), outline=255, width=2)  # and a firm closed belly
+    digit = np.asarray(image)
+    local, global_cut = work_mask(digit), work_mask(digit, local_radius=0)
+    rows, cols = local.shape
+    bar = (slice(0, rows // 8), slice(cols * 2 // 3, cols))  # the bar's far end, away from the stem
+    assert local[bar].any() and not global_cut[bar].any()
+    assert label(~local)[1] == label(~global_cut)[1] == 2  # the outside and the belly's hole
 
 
 def test_same_seed_same_drawing_and_subsets_agree() -> None:
