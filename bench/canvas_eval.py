@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     built = [d for source, images, labels in sets for d in drawings(images, labels, source, args.seed)]
     urls = [data_url(d.image) for d in built]
     print(f"built {len(built)} drawings in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    # The same digits as their source holds them: how much of what is lost, the redrawing loses.
+    # The same digits as their source holds them, not redrawn: the difference is what the redrawing loses.
     scan_keys = [(source, index, int(label)) for source, _, labels in sets for index, label in enumerate(labels)]
     scan_urls = [data_url(scanned(digit)) for _, images, _ in sets for digit in images]
 
