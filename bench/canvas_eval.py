@@ -9,8 +9,8 @@ Builds the canvas set (bench.canvas_set) in memory from the MNIST test digits an
 on a free loopback port serving the given weights, sends every drawing as a PNG data URL to
 ``POST /api/predict/batch`` once per model, and prints a
 Markdown table of accuracy per source and per style, with each model's accuracy on the MNIST
-test set's own vectors and on every digit as its source holds it (enlarged, not redrawn) for
-comparison. The misclassified drawings of the last model named are
+test set's own vectors and on every digit as its source holds it (enlarged, not redrawn; a
+pen-based digit as its polyline) for comparison. The misclassified drawings of the last model named are
 saved as a contact sheet (default bench/out/canvas-mistakes.png, git-ignored).
 """
 
@@ -103,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     urls = [data_url(d.image) for d in built]
     print(f"built {len(built)} drawings in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     # The same digits as their source holds them, not redrawn: the difference is what the redrawing loses.
-    scan_keys = [(source, index, int(label)) for source, _, labels in sets for index, label in enumerate(labels)]
-    scan_urls = [data_url(scanned(digit)) for _, images, _ in sets for digit in images]
+    to_scan = [(source, index, int(label), digit) for source, images, labels in sets
+               for index, (digit, label) in enumerate(zip(images, labels))]
+    scan_urls = [data_url(scanned(digit)) for *_, digit in to_scan]
 
     answers: dict[str, list[dict]] = {}
     scan_answers: dict[str, list[dict]] = {}
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     scans = [
         Case(source, index, label, None, {name: scan_answers[name][i]["digit"] for name in models})
-        for i, (source, index, label) in enumerate(scan_keys)
+        for i, (source, index, label, _) in enumerate(to_scan)
     ]
     print(table(cases, list(models), [s for s, _, _ in sets], raw, scans))
     last = list(models)[-1]

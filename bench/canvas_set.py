@@ -161,7 +161,7 @@ def scanned(digit: np.ndarray) -> Image.Image:
     Not a drawing: what the source itself holds, for comparison with the redrawn versions (the
     redrawing of a coarse digit has to guess its strokes).
     """
-    a = np.clip(digit.astype(np.float32) / float(digit.max()), 0.0, 1.0)
+    a = np.clip(digit.astype(np.float32) / max(float(digit.max()), 1e-6), 0.0, 1.0)  # a blank digit stays blank
     a = np.pad(a, max(a.shape) // 4)  # the paper around the digit, as on a canvas
     h, w = a.shape
     size = (max(1, round(SCAN_SIDE * w / max(h, w))), max(1, round(SCAN_SIDE * h / max(h, w))))

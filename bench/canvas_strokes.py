@@ -24,14 +24,18 @@ WORK_SIDE = 112  # the digit is thinned at this resolution (longer side): 4× MN
 # Where the writer's ink was, from an upsampled grey digit: above half the *local* peak for a scanned digit;
 # lower for 8×8 block counts (the UCI digits), whose thin strokes cover under half of many blocks.
 # bench/canvas_threshold.py chose 0.4 on MNIST *training* digits reduced to 8×8 the UCI way (with the UCI
-# digits' stroke weight): the best overlap with the digit as written (IoU 0.730 against 0.710 at 0.5),
-# and 2% of the reconstructions in more pieces than the writer drew, against 13% at 0.5.
+# digits' stroke weight), with the cut then relative to the digit's peak: the best overlap with the digit as
+# written (IoU 0.730 against 0.710 at 0.5), and 2% of the reconstructions in more pieces than the writer drew,
+# against 13% at 0.5. With the local peak, 0.4 and 0.5 redraw 8×8 digits about equally (a one-off check with
+# bench.canvas_fidelity's measure, 600 digits: loops differ 20.5 / 19.5%, strays 17.8 / 18.8%).
 INK_LEVEL, BLOCK_INK_LEVEL = 0.5, 0.4
-# The local peak is the brightest ink within LOCAL_RADIUS pixels of the source digit, so a faint stroke (a
-# light pen, a scan) is cut at half its own strength, not half the digit's, and stays; FLOOR (of the digit's
-# peak) keeps paper noise out. A cut at half the digit's peak dropped such strokes: on held-out training digits
-# with uneven ink, a stroke more or less than written in 19% of 28×28 and 25% of 16×16 redrawings, against 1%
-# with the local peak (``python -m bench.canvas_fidelity``, which also chose the radius); 0 cuts globally.
+# The local peak is the brightest ink in a square 2 × LOCAL_RADIUS pixels of the source digit wide, so a faint
+# stroke (a light pen, a scan) is cut at half its own strength, not half the digit's, and stays; FLOOR (of the
+# digit's peak) keeps paper noise out. A cut at half the digit's peak dropped such strokes: on held-out training
+# digits with uneven ink, a stroke more or less than written in 20% of 28×28 and 25% of 16×16 redrawings, against
+# 0.3% and 1.4% with the local peak (``python -m bench.canvas_fidelity``; with ``--radius`` it tries others: 1.5
+# has fewer loops changed and strays, summed over its rows, than 2.5 and 3.5). A radius of 0 cuts at half the
+# digit's peak.
 LOCAL_RADIUS, FLOOR = 1.5, 0.15
 
 

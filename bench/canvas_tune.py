@@ -31,7 +31,7 @@ from PIL import Image
 
 from app.preprocess import preprocess
 from bench.canvas_set import drawings
-from bench.canvas_strokes import BLOCK_INK_LEVEL
+from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, LOCAL_RADIUS
 from model import mnist
 from model.evaluate import evaluate
 from model.styles import add_crossbars, add_flags
@@ -72,7 +72,8 @@ def coarse(images: np.ndarray) -> np.ndarray:
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
     # v5: ink cut at half its local peak (v4: the styled set's 7s are crossed; v3: flags may join the stem lower)
-    cache = REPO / "bench" / "out" / f"canvas-tune-v5-seed{seed}-ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}.npz"
+    levels = f"ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}-local{LOCAL_RADIUS}-floor{FLOOR}"
+    cache = REPO / "bench" / "out" / f"canvas-tune-v5-seed{seed}-{levels}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
             return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in SETS}
