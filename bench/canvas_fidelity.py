@@ -30,7 +30,7 @@ from scipy.ndimage import distance_transform_edt, gaussian_filter
 from scipy.ndimage import label as connected_pieces
 
 from app.preprocess import resize_longer_side
-from bench.canvas_strokes import LOCAL_RADIUS, pen_path, work_mask
+from bench.canvas_strokes import BLOCK_INK_LEVEL, LOCAL_RADIUS, pen_path, work_mask
 from bench.canvas_tune import HOLDOUT, coarse
 from model import mnist
 
@@ -69,9 +69,11 @@ def uneven_ink(images: np.ndarray, seed: int = 0) -> np.ndarray:
     return out
 
 
-def centre_line(digit: np.ndarray, local_radius: float = LOCAL_RADIUS) -> np.ndarray:
+def centre_line(
+    digit: np.ndarray, local_radius: float = LOCAL_RADIUS, block_level: float = BLOCK_INK_LEVEL
+) -> np.ndarray:
     """(h, w) grey digit → (GRID + 1, GRID + 1) bool: the canvas set's centre line, its longer side GRID cells."""
-    ys, xs = np.nonzero(pen_path(work_mask(digit, local_radius=local_radius)))
+    ys, xs = np.nonzero(pen_path(work_mask(digit, local_radius=local_radius, block_level=block_level)))
     points = np.stack([ys, xs], axis=1).astype(np.float64)
     points -= points.min(axis=0)
     cells = np.round(points * GRID / max(float(points.max()), 1.0)).astype(int)
@@ -112,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         default=LOCAL_RADIUS,
         help=f"the local peak's radius in the source digit's pixels (default {LOCAL_RADIUS}, the canvas set's)",
     )
+    p.add_argument(
+        "--block-level",
+        type=float,
+        default=BLOCK_INK_LEVEL,
+        help=f"where 8×8 digits are cut, as a fraction of the peak (default {BLOCK_INK_LEVEL}, the canvas set's)",
+    )
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     args = p.parse_args(argv)
     try:
@@ -129,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         changed = change(originals)
         cells = []
         for radius in cuts.values():
-            results = np.array([compare(w, centre_line(c, radius)) for w, c in zip(written[radius], changed)])
+            guessed = (centre_line(c, radius, args.block_level) for c in changed)
+            results = np.array([compare(w, g) for w, g in zip(written[radius], guessed)])
             loops_differ, strays, mean = results.mean(axis=0)
             cells += [f"{loops_differ:.1%}", f"{strays:.1%}", f"{mean:.3f}"]
         print(f"| {name} | " + " | ".join(cells) + " |")

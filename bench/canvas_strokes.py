@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy.interpolate import RectBivariateSpline
 from scipy.ndimage import distance_transform_edt, maximum_filter
 
 from model.strokes import thin as thin_batch
@@ -22,13 +23,11 @@ WORK_SIDE = 112  # the digit is thinned at this resolution (longer side): 4× MN
 
 
 # Where the writer's ink was, from an upsampled grey digit: above half the *local* peak for a scanned digit;
-# lower for 8×8 block counts (the UCI digits), whose thin strokes cover under half of many blocks.
-# bench/canvas_threshold.py chose 0.4 on MNIST *training* digits reduced to 8×8 the UCI way (with the UCI
-# digits' stroke weight), with the cut then relative to the digit's peak: the best overlap with the digit as
-# written (IoU 0.730 against 0.710 at 0.5), and 2% of the reconstructions in more pieces than the writer drew,
-# against 13% at 0.5. With the local peak, 0.4 and 0.5 redraw 8×8 digits about equally (a one-off check with
-# bench.canvas_fidelity's measure, 600 digits: loops differ 20.5 / 19.5%, strays 17.8 / 18.8%).
-INK_LEVEL, BLOCK_INK_LEVEL = 0.5, 0.4
+# lower for 8×8 block counts (the UCI digits), whose thin strokes cover under half of many blocks. 0.3 redraws
+# the 8×8 reductions of held-out MNIST training digits most faithfully (``python -m bench.canvas_fidelity
+# --block-level L``, 1,000 digits: loops changed / strays 20.0 / 14.7% at 0.25, 17.7 / 13.9% at 0.3, 18.3 / 13.5%
+# at 0.35, 18.4 / 14.5% at 0.4, 25.7 / 20.5% at 0.5).
+INK_LEVEL, BLOCK_INK_LEVEL = 0.5, 0.3
 # The local peak is the brightest ink in a square 2 × LOCAL_RADIUS pixels of the source digit wide, so a faint
 # stroke (a light pen, a scan) is cut at half its own strength, not half the digit's, and stays; FLOOR (of the
 # digit's peak) keeps paper noise out. A cut at half the digit's peak dropped such strokes: on held-out training
@@ -39,11 +38,15 @@ INK_LEVEL, BLOCK_INK_LEVEL = 0.5, 0.4
 LOCAL_RADIUS, FLOOR = 1.5, 0.15
 
 
-def work_mask(digit: np.ndarray, side: int = WORK_SIDE, local_radius: float = LOCAL_RADIUS) -> np.ndarray:
+def work_mask(
+    digit: np.ndarray, side: int = WORK_SIDE, local_radius: float = LOCAL_RADIUS, block_level: float = BLOCK_INK_LEVEL
+) -> np.ndarray:
     """(h, w) grey digit, ink high → (h', w') bool ink mask, max(h', w') = side, cropped to the ink.
 
-    Bicubic upsampling before thresholding gives smooth outlines, so the centre line is smooth too.
+    Bicubic upsampling before thresholding gives smooth outlines, so the centre line is smooth too. An 8×8
+    digit's pixels are amounts of ink per block, not samples, so it is upsampled as areas (``area_upsample``).
     """
+    blocks = max(digit.shape) <= 8
     a = digit.astype(np.float32)
     a = a / a.max()
     rows, cols = np.flatnonzero((a > 0.1).any(axis=1)), np.flatnonzero((a > 0.1).any(axis=0))
@@ -51,12 +54,33 @@ def work_mask(digit: np.ndarray, side: int = WORK_SIDE, local_radius: float = LO
     h, w = a.shape
     scale = side / max(h, w)
     size = (max(3, round(w * scale)), max(3, round(h * scale)))
-    big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BICUBIC), dtype=np.float32)
-    level = BLOCK_INK_LEVEL if max(digit.shape) <= 8 else INK_LEVEL
+    if blocks:
+        big = area_upsample(a, size)
+        big /= big.max()
+    else:
+        big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BICUBIC), dtype=np.float32)
+    level = block_level if blocks else INK_LEVEL
     if local_radius <= 0:
         return big > level
     window = max(3, round(2 * local_radius * scale) | 1)  # odd, in work pixels
     return (big > level * maximum_filter(big, size=window)) & (big > FLOOR)
+
+
+def area_upsample(amounts: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w) ink per block → (H, W) float32 ink density, size = (W, H), whose sum over each block is its amount.
+
+    Bicubic interpolation treats each value as the ink at the block's centre, so a thin stroke crossing a
+    block's corner (a low count) is lost between two samples. Instead a quadratic spline runs through the
+    running sums of the amounts (the ink above and left of every block corner) and is differentiated
+    again on the fine grid: a smooth density that puts each block's ink inside that block.
+    """
+    h, w = amounts.shape
+    sums = np.zeros((h + 1, w + 1))
+    sums[1:, 1:] = amounts.cumsum(axis=0).cumsum(axis=1)
+    spline = RectBivariateSpline(np.arange(h + 1), np.arange(w + 1), sums, kx=2, ky=2, s=0)
+    width, height = size
+    fine = spline(np.linspace(0, h, height + 1), np.linspace(0, w, width + 1))  # (H + 1, W + 1) running sums
+    return np.maximum(np.diff(np.diff(fine, axis=0), axis=1), 0.0).astype(np.float32)  # negative lobes: no ink
 
 
 def thin(mask: np.ndarray) -> np.ndarray:

@@ -71,9 +71,9 @@ def coarse(images: np.ndarray) -> np.ndarray:
 
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
-    # v5: ink cut at half its local peak (v4: the styled set's 7s are crossed; v3: flags may join the stem lower)
+    # v6: 8×8 digits upsampled as areas; v5: ink cut at half its local peak; v4: the styled set's 7s are crossed
     levels = f"ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}-local{LOCAL_RADIUS}-floor{FLOOR}"
-    cache = REPO / "bench" / "out" / f"canvas-tune-v5-seed{seed}-{levels}.npz"
+    cache = REPO / "bench" / "out" / f"canvas-tune-v6-seed{seed}-{levels}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
             return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in SETS}

@@ -33,8 +33,19 @@ def test_coarse_counts_ink_in_blocks_like_the_uci_digits() -> None:
     assert (reduced.sum(axis=0) > 0).sum() <= 2  # and kept its aspect: a thin bar stays a column or two
 
 
-def test_thin_strokes_of_an_8x8_digit_stay_joined(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_thin_strokes_of_an_8x8_digit_stay_joined() -> None:
     blocks = nine_in_blocks(stroke=3)  # its tail covers part of each block it crosses, its head all of them
     assert label(canvas_strokes.work_mask(blocks))[1] == 1
-    monkeypatch.setattr(canvas_strokes, "BLOCK_INK_LEVEL", canvas_strokes.INK_LEVEL)  # half the peak …
-    assert label(canvas_strokes.work_mask(blocks))[1] > 1  # … cuts the tail off the head
+    half_the_peak = canvas_strokes.work_mask(blocks, block_level=canvas_strokes.INK_LEVEL)
+    assert label(half_the_peak)[1] > 1  # cuts the tail off the head
+
+
+def test_an_8x8_digit_is_upsampled_as_areas() -> None:
+    """Each block's ink stays in its block: the density summed over a block gives back (about) its count."""
+    blocks = nine_in_blocks(stroke=3)
+    density = canvas_strokes.area_upsample(blocks, (80, 80))  # 10 × 10 fine pixels per block
+    assert density.shape == (80, 80) and density.min() >= 0
+    per_block = density.reshape(8, 10, 8, 10).sum(axis=(1, 3))
+    assert np.abs(per_block - blocks).max() < 3  # of 16: only the spline's clipped negative lobes are lost
+    assert per_block.sum() == pytest.approx(blocks.sum(), rel=0.1)
+    assert density[blocks.repeat(10, 0).repeat(10, 1) == 0].sum() < 0.1 * density.sum()  # little ink in empty blocks
