@@ -34,9 +34,7 @@ def add_flags(images: Array, labels: Array, rng: np.random.Generator, probabilit
     m = len(chosen)
     ink = images[chosen] > 0.5  # (m, 28, 28)
     rows = np.arange(SIDE, dtype=np.float32)
-    inked_rows = ink.any(axis=2)  # (m, 28)
-    top = inked_rows.argmax(axis=1)  # (m,) first inked row
-    bottom = SIDE - 1 - inked_rows[:, ::-1].argmax(axis=1)  # (m,) last inked row
+    top, bottom = _span(ink.any(axis=2))  # (m,) first and last inked row
     height = np.maximum(bottom - top, 1).astype(np.float32)
     bottom_col = _mean_column(ink, bottom)  # (m,) where the stroke ends
     width = np.clip(images[chosen].sum(axis=(1, 2)) / height, 1.5, 4.0)  # a 1's ink mass / its height
@@ -74,10 +72,10 @@ def add_crossbars(images: Array, labels: Array, rng: np.random.Generator, probab
     m = len(chosen)
     ink = images[chosen] > 0.5  # (m, 28, 28)
     rows = np.arange(SIDE, dtype=np.float32)
-    inked_rows, inked_cols = ink.any(axis=2), ink.any(axis=1)  # (m, 28) each
-    top = inked_rows.argmax(axis=1)
-    height = np.maximum(SIDE - 1 - inked_rows[:, ::-1].argmax(axis=1) - top, 1).astype(np.float32)
-    width = np.maximum(SIDE - 1 - inked_cols[:, ::-1].argmax(axis=1) - inked_cols.argmax(axis=1), 1)
+    top, bottom = _span(ink.any(axis=2))
+    left, right = _span(ink.any(axis=1))
+    height = np.maximum(bottom - top, 1).astype(np.float32)
+    width = np.maximum(right - left, 1)
     # A 7's stroke runs about its width (the bar) plus its height (the stem): its ink over that is the pen.
     pen = np.clip(images[chosen].sum(axis=(1, 2)) / (height + width), 1.5, 4.0)
     # The bar crosses the stem 40–60% of the way down, 30–50% of the height long, within 8° of level.
@@ -91,6 +89,11 @@ def add_crossbars(images: Array, labels: Array, rng: np.random.Generator, probab
     images = images.copy()
     images[chosen] = np.maximum(images[chosen], bars)
     return images
+
+
+def _span(inked: Array) -> tuple[Array, Array]:
+    """inked (m, 28) bool, whether each row (or column) holds ink → (m,) first and (m,) last index that does."""
+    return inked.argmax(axis=1), SIDE - 1 - inked[:, ::-1].argmax(axis=1)
 
 
 def _mean_column(ink: Array, row: Array) -> Array:
