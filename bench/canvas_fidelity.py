@@ -30,7 +30,7 @@ from scipy.ndimage import distance_transform_edt, gaussian_filter
 from scipy.ndimage import label as connected_pieces
 
 from app.preprocess import resize_longer_side
-from bench.canvas_strokes import BLOCK_INK_LEVEL, LOCAL_RADIUS, pen_path, work_mask
+from bench.canvas_strokes import BLOCK_INK_LEVEL, LOCAL_RADIUS, ink_box, pen_path, work_mask
 from bench.canvas_tune import HOLDOUT, coarse
 from model import mnist
 
@@ -44,8 +44,7 @@ def usps_like(images: np.ndarray, side: int = 16) -> np.ndarray:
     out = np.zeros((len(images), side, side), dtype=np.float32)
     for k, digit in enumerate(images):
         a = digit.astype(np.float32) / max(float(digit.max()), 1.0)
-        rows, cols = np.flatnonzero((a > 0.1).any(axis=1)), np.flatnonzero((a > 0.1).any(axis=0))
-        small = resize_longer_side(a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], side, Image.Resampling.BOX)
+        small = resize_longer_side(ink_box(a, 0.1), side, Image.Resampling.BOX)
         h, w = small.shape
         top, left = (side - h) // 2, (side - w) // 2
         out[k, top : top + h, left : left + w] = small

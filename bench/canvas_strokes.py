@@ -49,8 +49,7 @@ def work_mask(
     blocks = max(digit.shape) <= 8
     a = digit.astype(np.float32)
     a = a / a.max()
-    rows, cols = np.flatnonzero((a > 0.1).any(axis=1)), np.flatnonzero((a > 0.1).any(axis=0))
-    a = np.pad(a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)  # a blank margin for the thinning
+    a = np.pad(ink_box(a, 0.1), 1)  # a blank margin for the thinning
     h, w = a.shape
     scale = side / max(h, w)
     size = (max(3, round(w * scale)), max(3, round(h * scale)))
@@ -64,6 +63,12 @@ def work_mask(
         return big > level
     window = max(3, round(2 * local_radius * scale) | 1)  # odd, in work pixels
     return (big > level * maximum_filter(big, size=window)) & (big > FLOOR)
+
+
+def ink_box(a: np.ndarray, level: float) -> np.ndarray:
+    """(h, w) grey digit → (h', w'): the smallest box holding every pixel above ``level``."""
+    rows, cols = np.flatnonzero((a > level).any(axis=1)), np.flatnonzero((a > level).any(axis=0))
+    return a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def area_upsample(amounts: np.ndarray, size: tuple[int, int]) -> np.ndarray:

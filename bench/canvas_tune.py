@@ -31,7 +31,7 @@ from PIL import Image
 
 from app.preprocess import preprocess
 from bench.canvas_set import drawings
-from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, LOCAL_RADIUS
+from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, LOCAL_RADIUS, ink_box
 from model import mnist
 from model.evaluate import evaluate
 from model.styles import add_crossbars, add_flags
@@ -57,8 +57,7 @@ def coarse(images: np.ndarray) -> np.ndarray:
     out = np.zeros((len(images), 8, 8), dtype=np.float32)
     for k, digit in enumerate(images):
         a = digit.astype(np.float32) / max(float(digit.max()), 1.0)
-        rows, cols = np.flatnonzero((a > 0.5).any(axis=1)), np.flatnonzero((a > 0.5).any(axis=0))
-        a = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        a = ink_box(a, 0.5)
         h, w = a.shape
         size = (max(1, round(32 * w / max(h, w))), max(1, round(32 * h / max(h, w))))
         big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BILINEAR)) > BITMAP_INK
