@@ -8,6 +8,7 @@ with distinct ids. A new server on the same store, started after the first has s
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,9 +34,12 @@ def python_m_app(models_dir: Path, log: Path, **variables: str) -> Iterator[Serv
         yield server
         assert server.stop(signal.SIGTERM) == 0, server.output()
     finally:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+        if server.process.poll() is None:  # the test failed first: SIGTERM stops the workers too, SIGKILL orphans them
+            try:
+                server.stop(signal.SIGTERM)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
 
 
 def store_variables(settings: Settings) -> dict[str, str]:
