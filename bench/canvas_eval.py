@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.canvas_report import Case, contact_sheet, table
+from bench.canvas_report import Case, confusions, contact_sheet, table
 from bench.canvas_server import REPO, data_url, predict_all, serve
 from bench.canvas_set import drawings, scanned
 from bench.canvas_sources import SourceError, pen_digits, polyline_digit, uci_digits, usps_digits
@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(table(cases, list(models), [s for s, _, _ in sets], raw, scans))
     last = list(models)[-1]
+    print(f"\n{last}'s commonest mistakes (true → answered, how often):")
+    for source, _, _ in sets:
+        print(f"- {source}: {confusions(cases, last, source)}")
     wrong = [i for i, c in enumerate(cases) if c.predicted[last] != c.label]
     per_source = SHEET_LIMIT // len(sets)  # an equal share of the sheet for each source's mistakes
     shown = [i for source, _, _ in sets for i in [j for j in wrong if cases[j].source == source][:per_source]]

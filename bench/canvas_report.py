@@ -7,6 +7,7 @@ sent (transparent areas over a grey checkerboard) beside the 28×28 image the ne
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -76,6 +77,15 @@ def table(
             cells.append(f"**{pct(accuracy(group, m))}**" if title.startswith("**") else pct(accuracy(group, m)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def confusions(cases: Sequence[Case], model: str, source: str, top: int = 5) -> str:
+    """The commonest mistakes of ``model`` on one source's drawings: "5 → 3 ×12, 8 → 9 ×11, …" (or "none")."""
+    mine = [c for c in cases if c.source == source]
+    wrong = Counter((c.label, c.predicted[model]) for c in mine if c.predicted[model] != c.label)
+    # Commonest first; ties by true digit, then answer (an empty answer last), so the line is the same every run.
+    pairs = sorted(wrong.items(), key=lambda item: (-item[1], item[0][0], item[0][1] is None, item[0][1] or 0))
+    return ", ".join(f"{t} → {'empty' if p is None else p} ×{n}" for (t, p), n in pairs[:top]) or "none"
 
 
 TILE = 96  # the drawing's thumbnail side in the contact sheet

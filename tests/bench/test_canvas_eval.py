@@ -55,6 +55,7 @@ def test_small_evaluation_over_http(
     assert "| as scanned: each digit's own pixels enlarged to 280 px, not redrawn | 12 / 8 / 6 |" in out
     for row in ("colours: white on transparent", "pen: hairline", "pen: very bold", "canvas: non-square"):
         assert f"| {row}" in out
+    assert "wide's commonest mistakes" in out and "- usps: " in out and "- uci-digits: " in out
     mistakes = int(out.split("wide: ")[-1].split(" mistakes")[0])
     assert 0 < mistakes <= 26  # an untrained network gets most wrong
     with Image.open(sheet) as image:
