@@ -1,6 +1,7 @@
 """The tuning set for real drawings: canvas renderings of *held-out training* digits, in process.
 
     python -m bench.canvas_tune /tmp/runs/a.npz /tmp/runs/b.npz   # accuracy of each weights file
+    python -m bench.canvas_tune model/weights/default.npz --by-pen   # and per pen, for drawings and 8×8
 
 The canvas set (bench.canvas_eval) is for reporting only; choosing augmentation or a model on it
 would tune to the test. This set is built the same way from the last 5,000 MNIST *training*
@@ -24,16 +25,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from app.preprocess import preprocess
-from bench.canvas_set import drawings
+from bench.canvas_set import PENS, drawings
 from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, LOCAL_RADIUS, ink_box
 from model import mnist
-from model.evaluate import evaluate
+from model.evaluate import evaluate, predict
 from model.styles import add_crossbars, add_flags
 from model.weights import load
 
@@ -68,25 +70,37 @@ def coarse(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """name → (x (n, 784) float32 as the network sees it, labels (n,)); built once, then cached."""
-    # v6: 8×8 digits upsampled as areas; v5: ink cut at half its local peak; v4: the styled set's 7s are crossed
+@dataclass
+class TuningSet:
+    """One tuning set as the network sees it."""
+
+    x: np.ndarray  # (n, 784) float32, preprocessed by the service's own code
+    y: np.ndarray  # (n,) int64 digits
+    pens: np.ndarray  # (n,) str: each drawing's pen (bench.canvas_set.PENS)
+
+
+def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, TuningSet]:
+    """name → the tuning set of that name; built once, then cached."""
+    # v7: each drawing's pen kept too; v6: 8×8 digits upsampled as areas; v5: ink cut at half its local peak;
+    # v4: the styled set's 7s are crossed. (v6 and v7 hold the same drawings.)
     levels = f"ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}-local{LOCAL_RADIUS}-floor{FLOOR}"
-    cache = REPO / "bench" / "out" / f"canvas-tune-v6-seed{seed}-{levels}.npz"
+    cache = REPO / "bench" / "out" / f"canvas-tune-v7-seed{seed}-{levels}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
-            return {name: (f[f"{name}_x"], f[f"{name}_y"]) for name in SETS}
+            return {name: TuningSet(f[f"{name}_x"], f[f"{name}_y"], f[f"{name}_pens"]) for name in SETS}
     images, labels = data.train_images[-HOLDOUT:], data.train_labels[-HOLDOUT:]
     sets = {}
     styled = add_flags(images.astype(np.float32) / 255, labels, np.random.default_rng(seed + 1000), 1.0)
     styled = add_crossbars(styled, labels, np.random.default_rng(seed + 1001), 1.0)
     for name, digits in (("canvas", images), ("coarse", coarse(images)), ("styled", styled)):
         started = time.perf_counter()
-        x = np.stack([preprocess(d.image).pixels for d in drawings(digits, labels, "mnist-train", seed)])
-        sets[name] = (x, labels.astype(np.int64))
+        built = list(drawings(digits, labels, "mnist-train", seed))
+        x = np.stack([preprocess(d.image).pixels for d in built])
+        sets[name] = TuningSet(x, labels.astype(np.int64), np.array([d.style.pen for d in built]))
         print(f"built the {name} tuning set in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, **{f"{name}_{part}": v for name, xy in sets.items() for part, v in zip("xy", xy)})
+    arrays = {f"{name}_{part}": getattr(t, part) for name, t in sets.items() for part in ("x", "y", "pens")}
+    np.savez(cache, **arrays)
     return sets
 
 
@@ -94,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.canvas_tune", description=__doc__.split("\n\n")[0])
     p.add_argument("weights", nargs="+", type=Path, help="weights files to score")
     p.add_argument("--seed", type=int, default=0, help="seed of the drawing styles")
+    p.add_argument("--by-pen", action="store_true", help="also a table per pen: the drawings and 8×8 sets")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     args = p.parse_args(argv)
     try:
@@ -104,14 +119,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sets = tuning_sets(data, args.seed)
     raw = (mnist.as_vectors(data.train_images[-HOLDOUT:]), data.train_labels[-HOLDOUT:])
-    styled_x, styled_y = sets["styled"]
+    answers = {  # weights → set name → the digit answered for each drawing
+        path: {name: predict(network, t.x) for name, t in sets.items()}
+        for path, network in models.items()
+    }
+    styled = sets["styled"]
     print("| weights | held-out vectors | " + " | ".join(SETS) + " | flagged 1s | crossed 7s |")
     print("|" + " --- |" * (len(SETS) + 4))
     for path, network in models.items():
-        scores = [evaluate(network, x, y).accuracy for x, y in (raw, *(sets[name] for name in SETS))]
-        for digit in (1, 7):
-            scores.append(evaluate(network, styled_x[styled_y == digit], styled_y[styled_y == digit]).accuracy)
+        scores = [evaluate(network, *raw).accuracy]
+        scores += [float(np.mean(answers[path][name] == sets[name].y)) for name in SETS]
+        scores += [float(np.mean((answers[path]["styled"] == styled.y)[styled.y == digit])) for digit in (1, 7)]
         print(f"| {path} | " + " | ".join(f"{s:.2%}" for s in scores) + " |")
+    if args.by_pen:
+        print("\n| pen | " + " | ".join(f"{path}: {name}" for path in models for name in ("canvas", "coarse")) + " |")
+        print("|" + " --- |" * (1 + 2 * len(models)))
+        for pen in PENS:
+            cells = [
+                f"{np.mean((answers[path][name] == sets[name].y)[sets[name].pens == pen]):.2%}"
+                for path in models
+                for name in ("canvas", "coarse")
+            ]
+            print(f"| {pen} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -10,8 +12,10 @@ pytest.importorskip("scipy", reason="the canvas set needs the eval extra: pip in
 
 from scipy.ndimage import label  # noqa: E402
 
-from bench import canvas_strokes  # noqa: E402
+from bench import canvas_strokes, canvas_tune  # noqa: E402
+from bench.canvas_set import PENS  # noqa: E402
 from bench.canvas_tune import coarse  # noqa: E402
+from tests.app.helpers import write_models  # noqa: E402
 
 
 def nine_in_blocks(stroke: int) -> np.ndarray:
@@ -49,3 +53,23 @@ def test_an_8x8_digit_is_upsampled_as_areas() -> None:
     assert np.abs(per_block - blocks).max() < 3  # of 16: only the spline's clipped negative lobes are lost
     assert per_block.sum() == pytest.approx(blocks.sum(), rel=0.1)
     assert density[blocks.repeat(10, 0).repeat(10, 1) == 0].sum() < 0.1 * density.sum()  # little ink in empty blocks
+
+
+def test_scores_and_the_table_per_pen_come_from_one_cached_build(
+    mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(canvas_tune, "HOLDOUT", 30)  # the last 30 training digits, drawn three ways
+    monkeypatch.setattr(canvas_tune, "REPO", tmp_path)  # the cache goes under tmp_path/bench/out
+    write_models(tmp_path)
+    argv = [str(tmp_path / "default.npz"), str(tmp_path / "classic.npz"), "--by-pen", "--data-dir", str(mnist_dir)]
+    assert canvas_tune.main(argv) == 0
+    first = capsys.readouterr().out
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in first.splitlines() if line.startswith("| ")}
+    assert set(PENS) <= set(rows)  # one row per pen …
+    assert all(rows[pen].count("%") == 4 for pen in PENS)  # … with drawings and 8×8 for each of the two files
+    (cache,) = (tmp_path / "bench" / "out").glob("canvas-tune-v7-*.npz")
+    with np.load(cache, allow_pickle=False) as f:
+        pens = f["canvas_pens"]
+        assert len(pens) == 30 and set(pens) <= set(PENS)
+    assert canvas_tune.main(argv) == 0  # from the cache this time: the same figures
+    assert capsys.readouterr().out == first
