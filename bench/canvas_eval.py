@@ -10,8 +10,9 @@ on a free loopback port serving the given weights, sends every drawing as a PNG 
 ``POST /api/predict/batch`` once per model, and prints a
 Markdown table of accuracy per source and per style, with each model's accuracy on the MNIST
 test set's own vectors and on every digit as its source holds it (enlarged, not redrawn; a
-pen-based digit as its polyline) for comparison. The misclassified drawings of the last model named are
-saved as a contact sheet (default bench/out/canvas-mistakes.png, git-ignored).
+pen-based digit as its polyline) for comparison. For the last model named it also prints each source's
+commonest mistakes and saves its misclassified drawings as a contact sheet (default
+bench/out/canvas-mistakes.png, git-ignored).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The canvas evaluation's outputs: the accuracy table (per source and per style) and a contact sheet.
+"""The canvas evaluation's outputs: the accuracy table (per source and per style), each source's commonest
+mistakes, and a contact sheet.
 
 ``table`` is Markdown, ready for the README. The contact sheet shows each misclassified drawing as
 sent (transparent areas over a grey checkerboard) beside the 28×28 image the network saw, with

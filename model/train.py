@@ -86,7 +86,7 @@ PRESETS: dict[str, Config] = {
         augment=True,
         augmentation=Augmentation(rotation=8, scale=0.08, shear=0.1, shift=1.0, elastic_alpha=0.0, thickness=0.0),
     ),
-    # The most accurate MLP we can train here in under 30 minutes.
+    # The most accurate MLP we could train here in about half an hour on a quiet machine.
     "default": Config(
         name="default",
         sizes=[784, 1024, 1024, 10],

@@ -10,9 +10,11 @@ def case(source: str, label: int, answer: int | None) -> Case:
 
 
 def test_confusions_count_mistakes_per_source_commonest_first() -> None:
-    cases = [case("usps", 5, 3)] * 3 + [case("usps", 8, 9)] * 2 + [case("usps", 1, 7), case("usps", 4, None)]
-    cases += [case("usps", 5, 5)] * 10 + [case("uci", 8, 1)] * 4  # right answers, and another source
-    assert confusions(cases, "m", "usps") == "5 → 3 ×3, 8 → 9 ×2, 1 → 7 ×1, 4 → empty ×1"
+    # Listed in the opposite order to the expected one, so the order below comes from the sorting.
+    cases = [case("usps", 4, None), case("usps", 4, 9), case("usps", 1, 7)] + [case("usps", 8, 9)] * 2
+    cases += [case("usps", 5, 3)] * 3 + [case("usps", 5, 5)] * 10 + [case("uci", 8, 1)] * 4  # right; another source
+    # Ties: by the true digit, then the answer, an empty answer last.
+    assert confusions(cases, "m", "usps") == "5 → 3 ×3, 8 → 9 ×2, 1 → 7 ×1, 4 → 9 ×1, 4 → empty ×1"
     assert confusions(cases, "m", "usps", top=2) == "5 → 3 ×3, 8 → 9 ×2"
     assert confusions(cases, "m", "uci") == "8 → 1 ×4"
     assert confusions(cases, "m", "mnist-test") == "none"

@@ -63,13 +63,19 @@ def test_scores_and_the_table_per_pen_come_from_one_cached_build(
     write_models(tmp_path)
     argv = [str(tmp_path / "default.npz"), str(tmp_path / "classic.npz"), "--by-pen", "--data-dir", str(mnist_dir)]
     assert canvas_tune.main(argv) == 0
-    first = capsys.readouterr().out
-    rows = {line.split(" | ")[0].lstrip("| "): line for line in first.splitlines() if line.startswith("| ")}
-    assert set(PENS) <= set(rows)  # one row per pen …
-    assert all(rows[pen].count("%") == 4 for pen in PENS)  # … with drawings and 8×8 for each of the two files
+    first = capsys.readouterr()
+    assert "built the canvas tuning set" in first.err
+    rows = {line.split(" | ")[0].lstrip("| "): line.strip("| ").split(" | ")[1:] for line in first.out.splitlines()}
     (cache,) = (tmp_path / "bench" / "out").glob("canvas-tune-v7-*.npz")
     with np.load(cache, allow_pickle=False) as f:
-        pens = f["canvas_pens"]
-        assert len(pens) == 30 and set(pens) <= set(PENS)
-    assert canvas_tune.main(argv) == 0  # from the cache this time: the same figures
-    assert capsys.readouterr().out == first
+        pens = {name: f[f"{name}_pens"] for name in ("canvas", "coarse")}
+    assert len(pens["canvas"]) == 30 and set(pens["canvas"]) <= set(PENS)
+    # Each file's per-pen shares, weighted by how many drawings each pen has, give back its drawings and 8×8 scores.
+    for k, weights in enumerate(argv[:2]):
+        canvas, coarse_score = (float(cell.rstrip("%")) for cell in rows[weights][1:3])
+        for column, (name, score) in enumerate((("canvas", canvas), ("coarse", coarse_score))):
+            per_pen = [(float(rows[pen][2 * k + column].rstrip("%")), (pens[name] == pen).sum()) for pen in PENS]
+            assert sum(share * n for share, n in per_pen) / 30 == pytest.approx(score, abs=0.01)
+    assert canvas_tune.main(argv) == 0
+    second = capsys.readouterr()
+    assert second.out == first.out and "built the" not in second.err  # from the cache, the same figures
