@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.preprocess import preprocess
+from app.preprocess import preprocess, resize_longer_side
 from bench.canvas_set import PENS, drawings
 from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, LOCAL_RADIUS, ink_box
 from model import mnist
@@ -59,13 +59,11 @@ def coarse(images: np.ndarray) -> np.ndarray:
     out = np.zeros((len(images), 8, 8), dtype=np.float32)
     for k, digit in enumerate(images):
         a = digit.astype(np.float32) / max(float(digit.max()), 1.0)
-        a = ink_box(a, 0.5)
-        h, w = a.shape
-        size = (max(1, round(32 * w / max(h, w))), max(1, round(32 * h / max(h, w))))
-        big = np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BILINEAR)) > BITMAP_INK
+        big = resize_longer_side(ink_box(a, 0.5), 32, Image.Resampling.BILINEAR) > BITMAP_INK
+        h, w = big.shape
         bitmap = np.zeros((32, 32), dtype=np.float32)
-        top, left = (32 - size[1]) // 2, (32 - size[0]) // 2
-        bitmap[top : top + size[1], left : left + size[0]] = big
+        top, left = (32 - h) // 2, (32 - w) // 2
+        bitmap[top : top + h, left : left + w] = big
         out[k] = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3))
     return out
 
