@@ -14,7 +14,9 @@ full path and error go to the log.
 from __future__ import annotations
 
 import logging
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,13 +101,34 @@ class SQLiteStore(FeedbackStore):
 
     def _create_schema(self, db: sqlite3.Connection) -> None:
         """Make the file a WAL database with the tables, or check the version of the ones it has."""
-        db.execute("PRAGMA journal_mode = WAL")  # stored in the file: every later connection uses it
+        mode = _use_wal(db)
+        if mode != "wal":  # e.g. a file system without shared memory: still correct, but writers block readers
+            log.warning("feedback store %s: journal mode %s, not WAL", self.path, mode)
         with _transaction(db, "BEGIN IMMEDIATE"):
             for statement in SCHEMA:
                 db.execute(statement)
             if db.execute(VERSIONS).fetchone() is None:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             check_version(db)
+
+
+def _use_wal(db: sqlite3.Connection) -> str:
+    """Make the file a WAL database (stored in the file: every later connection uses it); return the journal mode.
+
+    Switching a new file to WAL needs it to itself, and when two connections try at once (two server processes
+    answering their first requests) SQLite refuses one at once with "database is locked" instead of letting its
+    busy handler wait, which could deadlock. So the switch is retried, for up to BUSY_SECONDS like any write.
+    """
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.001, 0.01))  # unequal pauses, so the two do not collide again in step
+    return mode
 
 
 @contextmanager

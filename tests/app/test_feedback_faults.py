@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier as BarrierType
 from pathlib import Path
 
 import anyio
@@ -16,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from app.feedback import open_store
 from app.feedback.postgres import redact
-from app.feedback.store import Drawing, FeedbackStore, Stats, StoredRow
+from app.feedback.store import Drawing, FeedbackStore, Stats, StoredRow, StoreUnavailableError
 from app.main import create_app
 from app.routes.feedback import STORE_THREADS
 from app.settings import Settings
@@ -162,6 +165,43 @@ def test_two_replicas_creating_the_schema_at_once(settings: Settings, tmp_path: 
         assert len(set(ids)) == 16
         assert sql(chosen, "SELECT version FROM schema_version") == [(1,)]
         assert sql(chosen, "SELECT COUNT(*) FROM feedback") == [(16,)]
+
+
+def first_writes(settings: Settings, start: BarrierType, results: Queue) -> None:
+    """In a process of its own: 8 threads wait at ``start``, then each stores a drawing; ids or errors → ``results``."""
+    store = open_store(settings)
+
+    def add(i: int) -> None:
+        start.wait()
+        drawing = Drawing(np.array(drawing_pixels(i), dtype=np.float32), label=i % 10, predicted=None, model=None)
+        try:
+            results.put(store.add(drawing))
+        except StoreUnavailableError as err:
+            results.put(str(err))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(add, range(8)))
+
+
+def test_two_processes_creating_a_new_sqlite_file_at_once(settings: Settings, tmp_path: Path) -> None:
+    """Two processes (as two server workers) make their first writes to a new SQLite file at once, 8 threads each,
+    30 times. Turning a new file into a WAL database needs the file to itself, and SQLite refuses at once ("database
+    is locked", without waiting) when two connections try together: 3 to 8 of 30 such starts failed before the
+    store retried."""
+    processes = multiprocessing.get_context("fork")  # the child needs only this module's function, and starts fast
+    for attempt in range(30):
+        chosen = replace(settings, data_dir=tmp_path / f"data-{attempt}", database_url=None)
+        start, results = processes.Barrier(16), processes.Queue()
+        workers = [processes.Process(target=first_writes, args=(chosen, start, results)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        answers = [results.get(timeout=60) for _ in range(16)]
+        for worker in workers:
+            worker.join(timeout=60)
+        errors = [answer for answer in answers if isinstance(answer, str)]
+        assert not errors, f"attempt {attempt}: {errors[0]}"
+        assert sorted(answers) == list(range(1, 17))
+        assert sql(chosen, "PRAGMA journal_mode") == [("wal",)]
 
 
 def test_feedback_settings_from_the_environment() -> None:
