@@ -101,7 +101,7 @@ class SQLiteStore(FeedbackStore):
 
     def _create_schema(self, db: sqlite3.Connection) -> None:
         """Make the file a WAL database with the tables, or check the version of the ones it has."""
-        mode = _use_wal(db)
+        mode = switch_to_wal(db)
         if mode != "wal":  # e.g. a file system without shared memory: still correct, but writers block readers
             log.warning("feedback store %s: journal mode %s, not WAL", self.path, mode)
         with _transaction(db, "BEGIN IMMEDIATE"):
@@ -112,23 +112,22 @@ class SQLiteStore(FeedbackStore):
             check_version(db)
 
 
-def _use_wal(db: sqlite3.Connection) -> str:
+def switch_to_wal(db: sqlite3.Connection) -> str:
     """Make the file a WAL database (stored in the file: every later connection uses it); return the journal mode.
 
     Switching a new file to WAL needs it to itself, and when two connections try at once (two server processes
-    answering their first requests) SQLite refuses one at once with "database is locked" instead of letting its
-    busy handler wait, which could deadlock. So the switch is retried, for up to BUSY_SECONDS like any write.
+    answering their first requests) SQLite refuses one at once with SQLITE_BUSY, "database is locked", instead of
+    letting its busy handler wait, which could deadlock. So the switch is tried again until BUSY_SECONDS have
+    passed (a try may itself wait in the busy handler); other errors are raised at once.
     """
     deadline = time.monotonic() + BUSY_SECONDS
     while True:
         try:
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            break
+            return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() > deadline:
+            if err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
                 raise
         time.sleep(random.uniform(0.001, 0.01))  # unequal pauses, so the two do not collide again in step
-    return mode
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.feedback import open_store
+from app.feedback import sqlite as feedback_sqlite
 from app.feedback.postgres import redact
-from app.feedback.store import Drawing, FeedbackStore, Stats, StoredRow, StoreUnavailableError
+from app.feedback.sqlite import switch_to_wal
+from app.feedback.store import Drawing, FeedbackStore, Stats, StoredRow
 from app.main import create_app
 from app.routes.feedback import STORE_THREADS
 from app.settings import Settings
@@ -169,15 +172,15 @@ def test_two_replicas_creating_the_schema_at_once(settings: Settings, tmp_path: 
 
 def first_writes(settings: Settings, start: BarrierType, results: Queue) -> None:
     """In a process of its own: 8 threads wait at ``start``, then each stores a drawing; ids or errors → ``results``."""
-    store = open_store(settings)
+    store = open_store(settings)  # one per process, as in a server worker: it only opens connections when used
 
     def add(i: int) -> None:
-        start.wait()
-        drawing = Drawing(np.array(drawing_pixels(i), dtype=np.float32), label=i % 10, predicted=None, model=None)
         try:
+            start.wait(timeout=60)
+            drawing = Drawing(np.array(drawing_pixels(i), dtype=np.float32), label=i % 10, predicted=None, model=None)
             results.put(store.add(drawing))
-        except StoreUnavailableError as err:
-            results.put(str(err))
+        except Exception as err:  # noqa: BLE001 — any failure is reported to the test, not lost in the child
+            results.put(f"{type(err).__name__}: {err}")
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(add, range(8)))
@@ -188,20 +191,60 @@ def test_two_processes_creating_a_new_sqlite_file_at_once(settings: Settings, tm
     30 times. Turning a new file into a WAL database needs the file to itself, and SQLite refuses at once ("database
     is locked", without waiting) when two connections try together: 3 to 8 of 30 such starts failed before the
     store retried."""
-    processes = multiprocessing.get_context("fork")  # the child needs only this module's function, and starts fast
+    # Forked, the children start in milliseconds with this module loaded (Python 3.11 does not warn about forking
+    # a process with threads; 3.12 would).
+    processes = multiprocessing.get_context("fork")
     for attempt in range(30):
         chosen = replace(settings, data_dir=tmp_path / f"data-{attempt}", database_url=None)
         start, results = processes.Barrier(16), processes.Queue()
-        workers = [processes.Process(target=first_writes, args=(chosen, start, results)) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        answers = [results.get(timeout=60) for _ in range(16)]
-        for worker in workers:
-            worker.join(timeout=60)
+        workers = [
+            processes.Process(target=first_writes, args=(chosen, start, results), daemon=True) for _ in range(2)
+        ]
+        try:
+            for worker in workers:
+                worker.start()
+            answers = [results.get(timeout=120) for _ in range(16)]
+            for worker in workers:
+                worker.join(timeout=60)
+                assert worker.exitcode == 0
+        finally:
+            for worker in workers:
+                if worker.is_alive():
+                    worker.kill()
         errors = [answer for answer in answers if isinstance(answer, str)]
         assert not errors, f"attempt {attempt}: {errors[0]}"
         assert sorted(answers) == list(range(1, 17))
         assert sql(chosen, "PRAGMA journal_mode") == [("wal",)]
+
+
+class RefusingConnection:
+    """Stands in for a connection whose ``PRAGMA journal_mode = WAL`` fails with each of ``errors`` first."""
+
+    def __init__(self, *errors: int) -> None:
+        self.errors = list(errors)  # SQLite result codes, raised in turn
+        self.tries = 0
+
+    def execute(self, statement: str) -> sqlite3.Cursor:
+        self.tries += 1
+        if self.errors:
+            err = sqlite3.OperationalError(f"error {self.errors[0]}")
+            err.sqlite_errorcode = self.errors.pop(0)
+            raise err
+        return sqlite3.connect(":memory:").execute("SELECT 'wal'")
+
+
+def test_the_switch_to_wal_is_tried_again_while_the_file_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    busy = RefusingConnection(sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY)
+    assert switch_to_wal(busy) == "wal" and busy.tries == 3
+    other = RefusingConnection(sqlite3.SQLITE_IOERR)
+    with pytest.raises(sqlite3.OperationalError):
+        switch_to_wal(other)  # not a lock: no use waiting
+    assert other.tries == 1
+    monkeypatch.setattr(feedback_sqlite, "BUSY_SECONDS", 0.05)
+    always = RefusingConnection(*[sqlite3.SQLITE_BUSY] * 10_000)
+    with pytest.raises(sqlite3.OperationalError):
+        switch_to_wal(always)  # gives up after BUSY_SECONDS
+    assert 2 <= always.tries < 100
 
 
 def test_feedback_settings_from_the_environment() -> None:
