@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import DTypeLike
 
 Array = np.ndarray
 
@@ -25,11 +26,13 @@ Array = np.ndarray
 class Conv:
     """k×k convolution of C_in → C_out channels, stride 1, ``pad`` zeros around the input."""
 
-    def __init__(self, c_in: int, c_out: int, k: int, pad: int, rng: np.random.Generator, dtype: type) -> None:
+    def __init__(self, c_in: int, c_out: int, k: int, pad: int, rng: np.random.Generator, dtype: DTypeLike) -> None:
         self.k, self.pad = k, pad
         fan_in = k * k * c_in
         self.W = (rng.standard_normal((fan_in, c_out)) * np.sqrt(2.0 / fan_in)).astype(dtype)  # He initialisation
         self.b = np.zeros(c_out, dtype)
+        self.dW, self.db = np.zeros_like(self.W), np.zeros_like(self.b)  # set by backward
+        self.cache: tuple = ()  # set by forward, for backward
 
     def forward(self, x: Array) -> Array:
         """x (n, H, W, C_in) → z (n, H + 2·pad − k + 1, W + 2·pad − k + 1, C_out); keeps what backward needs."""
@@ -60,27 +63,32 @@ class Conv:
         return dpadded[:, p:-p, p:-p, :] if p else dpadded
 
 
-def pool_relu(z: Array) -> tuple[Array, tuple[Array, Array]]:
+def pool_relu(z: Array) -> tuple[Array, tuple[Array, Array, tuple[int, ...]]]:
     """2×2 max-pool then ReLU: z (n, H, W, C) → a (n, H/2, W/2, C), and what the backward pass needs."""
     n, h, w, c = z.shape
-    blocks = z.reshape(n, h // 2, 2, w // 2, 2, c)
-    peak = blocks.max(axis=(2, 4))
-    return np.maximum(peak, 0), (blocks, peak)
+    # Each 2×2 block's four values side by side: (n, H/2, W/2, C, 4), in the order (0,0) (0,1) (1,0) (1,1).
+    blocks = z.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4)
+    # One winner per block, the first of equals: on MNIST's blank background all four are often exactly equal,
+    # and the maximum's derivative goes to one of them, not to each.
+    winner = blocks.argmax(axis=-1)
+    peak = np.take_along_axis(blocks, winner[..., None], axis=-1)[..., 0]
+    return np.maximum(peak, 0), (winner, peak, z.shape)
 
 
-def pool_relu_backward(da: Array, cache: tuple[Array, Array]) -> Array:
-    """da (n, H/2, W/2, C) → dz (n, H, W, C): the gradient flows to each block's maximum, where ReLU let it."""
-    blocks, peak = cache
-    da = da * (peak > 0)
-    at_peak = blocks == peak[:, :, None, :, None, :]
-    dz = at_peak * da[:, :, None, :, None, :]
-    return dz.reshape(blocks.shape[0], blocks.shape[1] * 2, blocks.shape[3] * 2, blocks.shape[5])
+def pool_relu_backward(da: Array, cache: tuple[Array, Array, tuple[int, ...]]) -> Array:
+    """da (n, H/2, W/2, C) → dz (n, H, W, C): each block's gradient goes to its winner, where ReLU let it through."""
+    winner, peak, (n, h, w, c) = cache
+    dblocks = np.zeros((*peak.shape, 4), da.dtype)
+    np.put_along_axis(dblocks, winner[..., None], (da * (peak > 0))[..., None], axis=-1)
+    return dblocks.reshape(n, h // 2, w // 2, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, h, w, c)
 
 
 class ConvNet:
     """The network in the module docstring; ``params()`` lists its arrays, weights first, in a fixed order."""
 
-    def __init__(self, c1: int = 16, c2: int = 32, hidden: int = 128, seed: int = 0, dtype: type = np.float32):
+    def __init__(
+        self, c1: int = 16, c2: int = 32, hidden: int = 128, seed: int = 0, dtype: DTypeLike = np.float32
+    ) -> None:
         rng = np.random.default_rng(seed)
         self.c1, self.c2, self.hidden = c1, c2, hidden
         self.conv1 = Conv(1, c1, 5, 2, rng, dtype)
@@ -90,9 +98,16 @@ class ConvNet:
         self.b3 = np.zeros(hidden, dtype)
         self.W4 = (rng.standard_normal((hidden, 10)) * np.sqrt(2.0 / hidden)).astype(dtype)
         self.b4 = np.zeros(10, dtype)
+        self.cache: tuple = ()  # set by forward, for backprop
 
     def params(self) -> list[Array]:
+        """The parameter arrays, weights first: conv1 (25, c1), conv2 (25·c1, c2), dense (25·c2, hidden), (hidden, 10),
+        then the biases (c1,), (c2,), (hidden,), (10,). ``backprop``'s gradients come in the same order."""
         return [self.conv1.W, self.conv2.W, self.W3, self.W4, self.conv1.b, self.conv2.b, self.b3, self.b4]
+
+    def decay_mask(self) -> list[bool]:
+        """Which of ``params()`` weight decay applies to: the weights, not the biases."""
+        return [True] * 4 + [False] * 4
 
     def forward(self, x: Array, rng: np.random.Generator | None = None, dropout: float = 0.0) -> Array:
         """x (n, 784) → output probabilities (n, 10); with ``rng`` and ``dropout``, hidden neurons are dropped."""
@@ -111,7 +126,9 @@ class ConvNet:
         self.cache = (pool1, pool2, a2.shape, flat, h, mask)
         return e / e.sum(axis=1, keepdims=True)
 
-    def backprop(self, x: Array, labels: Array, rng: np.random.Generator | None = None, dropout: float = 0.0):
+    def backprop(
+        self, x: Array, labels: Array, rng: np.random.Generator | None = None, dropout: float = 0.0
+    ) -> tuple[float, list[Array]]:
         """Mean cross-entropy of x (n, 784) against labels (n,), and its gradient for each of ``params()``."""
         p = self.forward(x, rng, dropout)
         n = len(x)

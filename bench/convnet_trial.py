@@ -6,12 +6,13 @@ half the 7s crossed) on the first 55,000 training digits, and scores on the tuni
 (``bench.canvas_tune``) and, with ``--canvas``, on the canvas set of ``make canvas-eval`` — each network
 alone and the mean of their output probabilities::
 
-    python -m bench.convnet_trial train --epochs 40 --output bench/out/convnet-16-32.npz   # ~30 min, 1 thread
-    python -m bench.convnet_trial score bench/out/convnet-16-32.npz [--canvas]
+    python -m bench.convnet_trial train --output bench/out/convnet-16-32.npz      # ~30 min at --threads 1
+    python -m bench.convnet_trial train --c1 32 --c2 64 --epochs 25 --output bench/out/convnet-32-64.npz
+    python -m bench.convnet_trial score bench/out/convnet-16-32.npz bench/out/convnet-32-64.npz [--canvas]
 
-The canvas set is scored in process here (its drawings encoded as PNG and preprocessed as the API
-does, no HTTP), because the service cannot average two kinds of network; the MLP alone scores here
-exactly as through the API.
+The canvas set is scored in process here (its drawings encoded as PNG, decoded and preprocessed by the
+API's own functions, no HTTP), because the service cannot average two kinds of network; the MLP alone
+makes exactly the mistakes it makes through the API.
 """
 
 from __future__ import annotations
@@ -21,33 +22,35 @@ import io
 import itertools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from app.images import decode, read_header
 from app.preprocess import preprocess
 from bench.canvas_set import drawings
 from bench.canvas_sources import uci_digits, usps_digits
 from bench.canvas_tune import HOLDOUT, tuning_sets
 from bench.convnet import ConvNet
-from model import mnist, optim
-from model.augment import Augmentation, augment
+from model import blas, mnist, optim
+from model.augment import augment
 from model.strokes import centre_lines
-from model.weights import load
+from model.train import PRESETS
+from model.weights import WeightsError, load
 
 REPO = Path(__file__).resolve().parent.parent
 MLP = REPO / "model" / "weights" / "default.npz"
-AUGMENTATION = Augmentation(restroke=0.5, flags=0.5, crossbars=0.5)  # the default preset's (model/train.py)
+AUGMENTATION = PRESETS["default"].augmentation
 
 
-def train(args: argparse.Namespace) -> int:
-    data = mnist.load(args.data_dir)
+def train(data: mnist.Mnist, args: argparse.Namespace) -> None:
+    """Train a ConvNet on all but the last HOLDOUT training digits; write it to args.output after every epoch."""
     x_all, y_all = mnist.as_vectors(data.train_images), data.train_labels.astype(np.int64)
     x, y = x_all[:-HOLDOUT], y_all[:-HOLDOUT]
     net = ConvNet(args.c1, args.c2, args.hidden, args.seed)
     params = net.params()
-    optimizer = optim.make_optimizer("adam", params, [True] * 4 + [False] * 4, args.weight_decay, 0.9)
+    optimizer = optim.make_optimizer("adam", params, net.decay_mask(), args.weight_decay)
     lines = centre_lines(x.reshape(-1, 28, 28))  # what the pen augmentation redraws
     rng = np.random.default_rng(args.seed)  # order, augmentation and dropout
     steps_per_epoch = -(-len(x) // args.batch_size)
@@ -68,46 +71,49 @@ def train(args: argparse.Namespace) -> int:
         save(net, args.output)
     test = (net.predict_proba(mnist.as_vectors(data.test_images)).argmax(1) == data.test_labels).mean()
     print(f"MNIST test: {test:.2%}")
-    return 0
 
 
 def save(net: ConvNet, path: Path) -> None:
+    """The network's shape and parameters as a plain .npz (no pickle)."""
     shape = np.array([net.c1, net.c2, net.hidden])
     np.savez(path, shape=shape, **{f"p{i}": p for i, p in enumerate(net.params())})
 
 
 def load_convnet(path: Path) -> ConvNet:
+    """A network written by ``save``; ValueError if the file holds something else."""
     with np.load(path, allow_pickle=False) as f:
+        if "shape" not in f.files:
+            raise ValueError(f"{path}: not a file written by `python -m bench.convnet_trial train`")
         net = ConvNet(*(int(v) for v in f["shape"]))
         for i, p in enumerate(net.params()):
-            p[...] = f[f"p{i}"]
+            stored = f[f"p{i}"] if f"p{i}" in f.files else None
+            if stored is None or stored.shape != p.shape:
+                raise ValueError(f"{path}: parameter {i} is missing or has the wrong shape")
+            p[...] = stored
     return net
 
 
 def canvas_set(data: mnist.Mnist) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The canvas set's drawings as the API would preprocess them: x (n, 784), labels (n,), sources (n,)."""
+    """The canvas set's drawings as the API would preprocess them: x (n, 784), labels (n,), sources (n,) names."""
     sources = [("mnist-test", data.test_images, data.test_labels), ("uci-digits", *uci_digits()),
                ("usps", *usps_digits())]
     x, labels, names = [], [], []
     for source, images, digits in sources:
-        for drawing in drawings(list(images), digits, source, seed=0):
+        for drawing in drawings(images, digits, source, seed=0):
             png = io.BytesIO()
             drawing.image.save(png, "PNG")
-            x.append(preprocess(Image.open(png)).pixels)
+            x.append(preprocess(decode(read_header(png.getvalue()))).pixels)
             labels.append(drawing.label)
             names.append(source)
     return np.stack(x), np.array(labels), np.array(names)
 
 
-def score(args: argparse.Namespace) -> int:
-    data = mnist.load(args.data_dir)
-    mlp = load(MLP).network
-    networks = {"MLP (default)": mlp.feedforward} | {
-        path.name: load_convnet(path).predict_proba for path in args.convnets
-    }
+def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarray]], canvas: bool) -> None:
+    """Print a table: each network alone and each group's averaged outputs, on the tuning set (and test sets)."""
     sets = {"held-out": (mnist.as_vectors(data.train_images[-HOLDOUT:]), data.train_labels[-HOLDOUT:])}
-    sets |= {name: (t.x, t.y) for name, t in tuning_sets(data).items()}
-    if args.canvas:  # the test sets, last: for the record, never for choosing
+    tuning = tuning_sets(data)
+    sets |= {TUNING_NAMES[name]: (t.x, t.y) for name, t in tuning.items()}
+    if canvas:  # the test sets, last: for the record, never for choosing
         x, labels, sources = canvas_set(data)
         sets |= {"MNIST test": (mnist.as_vectors(data.test_images), data.test_labels), "canvas set": (x, labels)}
     outputs = {name: {s: forward(x) for s, (x, _) in sets.items()} for name, forward in networks.items()}
@@ -116,14 +122,16 @@ def score(args: argparse.Namespace) -> int:
     for count in range(1, len(networks) + 1):
         for chosen in itertools.combinations(networks, count):
             right = {s: sum(outputs[n][s] for n in chosen).argmax(1) == y for s, (_, y) in sets.items()}
-            cells = [f"{r.mean():.2%}" for r in right.values()]
-            if args.canvas:
+            cells = {s: f"{r.mean():.2%}" for s, r in right.items()}
+            if canvas:
                 wrong = ~right["canvas set"]
-                cells[-1] += f" ({wrong.sum()} wrong: " + ", ".join(
-                    f"{s} {wrong[sources == s].sum()}" for s in dict.fromkeys(sources)) + ")"
-            summed = sum(1 - right[s].mean() for s in ("held-out", "canvas", "coarse", "styled"))
-            print(f"| {' + '.join(chosen)} | " + " | ".join(cells) + f" | {summed:.2%} |")
-    return 0
+                per_source = ", ".join(f"{s} {wrong[sources == s].sum()}" for s in dict.fromkeys(sources))
+                cells["canvas set"] += f" ({wrong.sum()} wrong: {per_source})"
+            summed = sum(1 - right[s].mean() for s in ("held-out", *TUNING_NAMES.values()))
+            print(f"| {' + '.join(chosen)} | " + " | ".join(cells.values()) + f" | {summed:.2%} |")
+
+
+TUNING_NAMES = {"canvas": "drawings", "coarse": "8×8", "styled": "styled"}  # as the README names them
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,15 +150,29 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--dropout", type=float, default=0.3)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, help="BLAS threads (default: OPENBLAS_NUM_THREADS, else every core)")
     s = commands.add_parser("score", parents=[shared], help="score the default MLP, these networks and their averages")
     s.add_argument("convnets", nargs="+", type=Path, help="weights files written by `train`")
     s.add_argument("--canvas", action="store_true", help="also MNIST test and the canvas set (about 5 minutes)")
     args = p.parse_args(argv)
-    try:
-        return train(args) if args.command == "train" else score(args)
-    except (OSError, KeyError, ValueError, mnist.MnistError) as err:  # a readable line, not a traceback
+    try:  # what the user named, read up front: a readable line instead of a traceback
+        data = mnist.load(args.data_dir)
+        if args.command == "train":
+            if not args.output.parent.is_dir() or args.output.suffix != ".npz":
+                raise ValueError(f"--output {args.output}: expected a .npz file in an existing folder")
+        else:
+            networks = {"MLP (default)": load(MLP).network.feedforward}
+            networks |= {path.name: load_convnet(path).predict_proba for path in args.convnets}
+    except (OSError, ValueError, WeightsError, mnist.MnistError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.command == "train":
+        if args.threads:
+            blas.threads(args.threads)
+        train(data, args)
+    else:
+        score(data, networks, args.canvas)
+    return 0
 
 
 if __name__ == "__main__":

@@ -31,6 +31,19 @@ def test_the_convolution_is_the_definition(pad: int) -> None:
     assert np.allclose(conv.forward(x), naive_convolution(x, conv), atol=1e-12)
 
 
+@pytest.mark.parametrize("pad", [0, 2])
+def test_the_backward_pass_is_the_transpose_of_the_convolution(pad: int) -> None:
+    """For the linear map x → conv(x) − b, backward must be its transpose: <conv(x) − b, g> = <x, backward(g)>."""
+    rng = np.random.default_rng(1)
+    conv = Conv(3, 4, 5, pad, rng, np.float64)
+    x = rng.standard_normal((2, 9, 8, 3))
+    out = conv.forward(x) - conv.b
+    g = rng.standard_normal(out.shape)
+    dx = conv.backward(g)
+    assert dx.shape == x.shape
+    assert np.vdot(out, g) == pytest.approx(np.vdot(x, dx), rel=1e-12)
+
+
 def test_pooling_takes_each_blocks_maximum_then_relu() -> None:
     z = np.array([[1.0, -2.0, -5.0, -1.0], [0.5, 3.0, -4.0, -3.0]]).reshape(1, 2, 4, 1)
     pooled, _ = pool_relu(z)
@@ -60,16 +73,21 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
 
 
-def small_net_and_batch() -> tuple[ConvNet, np.ndarray, np.ndarray]:
+def small_net_and_batch(blank_border: bool = False) -> tuple[ConvNet, np.ndarray, np.ndarray]:
+    """A float64 network with 2 and 3 channels and 4 hidden neurons, and 3 images: x (3, 784), labels (3,)."""
     rng = np.random.default_rng(7)
     net = ConvNet(c1=2, c2=3, hidden=4, seed=1, dtype=np.float64)
     for bias in net.params()[4:]:  # non-zero biases keep ReLUs away from their kink
         bias[...] = rng.uniform(0.05, 0.2, bias.shape)
-    return net, rng.random((3, 784)), np.array([3, 0, 7])
+    x = rng.random((3, 28, 28))
+    if blank_border:  # as in MNIST: where the input is 0, every value of a pooled block is the same
+        x[:, :10], x[:, 18:], x[:, :, :10], x[:, :, 18:] = 0, 0, 0, 0
+    return net, x.reshape(3, 784), np.array([3, 0, 7])
 
 
-def test_backprop_matches_finite_differences() -> None:
-    net, x, labels = small_net_and_batch()
+@pytest.mark.parametrize("blank_border", [False, True])
+def test_backprop_matches_finite_differences(blank_border: bool) -> None:
+    net, x, labels = small_net_and_batch(blank_border)
     value, grads = net.backprop(x, labels)
     assert value == pytest.approx(loss(net, x, labels))
     for param, grad in zip(net.params(), grads):
@@ -91,3 +109,4 @@ def test_dropout_only_in_training_and_outputs_are_probabilities() -> None:
     assert np.allclose(net.predict_proba(x, batch=3), plain, atol=1e-6)  # in pieces or whole, the same
     dropped = net.forward(x, np.random.default_rng(1), dropout=0.5)
     assert not np.allclose(dropped, plain)
+    assert np.array_equal(net.forward(x), plain)  # dropping in one pass leaves the next untouched
