@@ -82,7 +82,7 @@ def save(net: ConvNet, path: Path) -> None:
 def load_convnet(path: Path) -> ConvNet:
     """A network written by ``save``; ValueError if the file holds something else."""
     with np.load(path, allow_pickle=False) as f:
-        if "shape" not in f.files:
+        if "shape" not in f.files or f["shape"].shape != (3,) or (f["shape"] < 1).any():
             raise ValueError(f"{path}: not a file written by `python -m bench.convnet_trial train`")
         net = ConvNet(*(int(v) for v in f["shape"]))
         for i, p in enumerate(net.params()):
@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.command == "train":
-        if args.threads:
-            blas.threads(args.threads)
+        if args.threads and blas.threads(args.threads) is None:
+            print("warning: OpenBLAS not found, --threads ignored", file=sys.stderr)
         train(data, args)
     else:
         score(data, networks, args.canvas)

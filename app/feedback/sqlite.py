@@ -125,7 +125,7 @@ def switch_to_wal(db: sqlite3.Connection) -> str:
         try:
             return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
                 raise
         time.sleep(random.uniform(0.001, 0.01))  # unequal pauses, so the two do not collide again in step
 

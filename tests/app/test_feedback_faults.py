@@ -172,7 +172,12 @@ def test_two_replicas_creating_the_schema_at_once(settings: Settings, tmp_path: 
 
 def first_writes(settings: Settings, start: BarrierType, results: Queue) -> None:
     """In a process of its own: 8 threads wait at ``start``, then each stores a drawing; ids or errors → ``results``."""
-    store = open_store(settings)  # one per process, as in a server worker: it only opens connections when used
+    try:
+        store = open_store(settings)  # one per process, as in a server worker: it only opens connections when used
+    except Exception as err:  # noqa: BLE001 — reported to the test, once for each thread that would have written
+        for _ in range(8):
+            results.put(f"{type(err).__name__}: {err}")
+        return
 
     def add(i: int) -> None:
         try:
@@ -224,13 +229,16 @@ class RefusingConnection:
         self.errors = list(errors)  # SQLite result codes, raised in turn
         self.tries = 0
 
-    def execute(self, statement: str) -> sqlite3.Cursor:
+    def execute(self, statement: str) -> RefusingConnection:
         self.tries += 1
         if self.errors:
             err = sqlite3.OperationalError(f"error {self.errors[0]}")
             err.sqlite_errorcode = self.errors.pop(0)
             raise err
-        return sqlite3.connect(":memory:").execute("SELECT 'wal'")
+        return self  # as a cursor: the pragma's answer below
+
+    def fetchone(self) -> tuple[str]:
+        return ("wal",)
 
 
 def test_the_switch_to_wal_is_tried_again_while_the_file_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,7 +249,7 @@ def test_the_switch_to_wal_is_tried_again_while_the_file_is_busy(monkeypatch: py
         switch_to_wal(other)  # not a lock: no use waiting
     assert other.tries == 1
     monkeypatch.setattr(feedback_sqlite, "BUSY_SECONDS", 0.05)
-    always = RefusingConnection(*[sqlite3.SQLITE_BUSY] * 10_000)
+    always = RefusingConnection(*[sqlite3.SQLITE_BUSY] * 500)
     with pytest.raises(sqlite3.OperationalError):
         switch_to_wal(always)  # gives up after BUSY_SECONDS
     assert 2 <= always.tries < 100
