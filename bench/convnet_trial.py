@@ -42,6 +42,7 @@ from model.weights import WeightsError, load
 REPO = Path(__file__).resolve().parent.parent
 MLP = REPO / "model" / "weights" / "default.npz"
 AUGMENTATION = PRESETS["default"].augmentation
+TUNING_NAMES = {"canvas": "drawings", "coarse": "8×8", "styled": "styled"}  # the tuning sets, as the README names them
 
 
 def train(data: mnist.Mnist, args: argparse.Namespace) -> None:
@@ -129,9 +130,6 @@ def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarr
                 cells["canvas set"] += f" ({wrong.sum()} wrong: {per_source})"
             summed = sum(1 - right[s].mean() for s in ("held-out", *TUNING_NAMES.values()))
             print(f"| {' + '.join(chosen)} | " + " | ".join(cells.values()) + f" | {summed:.2%} |")
-
-
-TUNING_NAMES = {"canvas": "drawings", "coarse": "8×8", "styled": "styled"}  # as the README names them
 
 
 def main(argv: list[str] | None = None) -> int:
