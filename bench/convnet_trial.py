@@ -31,7 +31,7 @@ from app.images import decode, read_header
 from app.preprocess import preprocess
 from bench.canvas_set import drawings
 from bench.canvas_sources import uci_digits, usps_digits
-from bench.canvas_tune import HOLDOUT, tuning_sets
+from bench.canvas_tune import HOLDOUT, share, tuning_sets
 from bench.convnet import ConvNet
 from model import blas, mnist, optim
 from model.augment import augment
@@ -112,8 +112,7 @@ def canvas_set(data: mnist.Mnist) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarray]], canvas: bool) -> None:
     """Print a table: each network alone and each group's averaged outputs, on the tuning set (and test sets)."""
     sets = {"held-out": (mnist.as_vectors(data.train_images[-HOLDOUT:]), data.train_labels[-HOLDOUT:])}
-    tuning = tuning_sets(data)
-    sets |= {TUNING_NAMES[name]: (t.x, t.y) for name, t in tuning.items()}
+    sets |= {TUNING_NAMES[name]: (t.x, t.y) for name, t in tuning_sets(data).items()}
     if canvas:  # the test sets, last: for the record, never for choosing
         x, labels, sources = canvas_set(data)
         sets |= {"MNIST test": (mnist.as_vectors(data.test_images), data.test_labels), "canvas set": (x, labels)}
@@ -123,7 +122,7 @@ def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarr
     for count in range(1, len(networks) + 1):
         for chosen in itertools.combinations(networks, count):
             right = {s: sum(outputs[n][s] for n in chosen).argmax(1) == y for s, (_, y) in sets.items()}
-            cells = {s: f"{r.mean():.2%}" for s, r in right.items()}
+            cells = {s: share(r) for s, r in right.items()}
             if canvas:
                 wrong = ~right["canvas set"]
                 per_source = ", ".join(f"{s} {wrong[sources == s].sum()}" for s in dict.fromkeys(sources))
