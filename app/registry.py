@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.errors import InputError
-from app.schemas import ModelInfo
+from app.schemas import ModelInfo, NetworkInfo
+from model.average import Average
 from model.weights import Model, WeightsError, load
 
 
@@ -92,13 +93,28 @@ def describe(name: str, model: Model, is_default: bool) -> ModelInfo:
     """The public description of a loaded model, from its network and saved metadata."""
     meta = model.metadata
     network = model.network
+    networks = None
+    if isinstance(network, Average):
+        networks = [
+            NetworkInfo(
+                name=str(member_meta.get("name", f"network {i}")),
+                kind=member.kind,
+                layers=member.sizes,
+                activations=member.activations,
+                parameters=member.parameter_count,
+                test_accuracy=member_meta.get("test_accuracy"),
+            )
+            for i, (member, member_meta) in enumerate(zip(network.networks, meta["networks"]), start=1)
+        ]
     return ModelInfo(
         name=name,
         default=is_default,
+        kind=network.kind,
         layers=network.sizes,
         activations=network.activations,
         cost=network.cost,
         parameters=network.parameter_count,
+        networks=networks,
         test_accuracy=meta.get("test_accuracy"),
         per_digit_accuracy=meta.get("per_digit_accuracy"),
         trained_at=meta.get("created_at"),

@@ -68,13 +68,31 @@ class HistoryEntry(BaseModel):
     val_accuracy: float | None = None
 
 
+class NetworkInfo(BaseModel):
+    """One of the networks a model averages."""
+
+    name: str
+    kind: str = Field(description="`mlp` (fully connected) or `convnet` (convolutional).")
+    layers: list[int] = Field(description="Neurons per layer, input first; a convnet's are its flattened feature maps.")
+    activations: list[str]
+    parameters: int
+    test_accuracy: float | None = Field(description="This network's own accuracy on the MNIST test digits.")
+
+
 class ModelInfo(BaseModel):
     name: str = Field(description="Use it as `model` in predictions.")
     default: bool = Field(description="Whether this model answers requests that name none.")
+    kind: str = Field(
+        default="mlp",
+        description="`mlp` (fully connected), `convnet` (convolutional), or `average`: several networks whose "
+        "output probabilities are averaged (listed in `networks`); then `layers`, `activations` and the "
+        "`hidden` layers of an explained prediction are the first network's.",
+    )
     layers: list[int] = Field(description="Neurons per layer, input first, e.g. [784, 16, 16, 10].")
     activations: list[str] = Field(description="Activation function of each weighted layer.")
     cost: str
-    parameters: int = Field(description="Number of weights and biases.")
+    parameters: int = Field(description="Number of weights and biases (of every network, for an average).")
+    networks: list[NetworkInfo] | None = Field(default=None, description="An average's networks, the shown one first.")
     test_accuracy: float | None = Field(description="Accuracy on the 10,000 MNIST test digits.")
     per_digit_accuracy: list[float] | None = Field(default=None, description="Test accuracy for each digit 0-9.")
     trained_at: str | None = Field(description="When the weights were saved (ISO 8601).")
@@ -106,7 +124,10 @@ class NeuronWeights(BaseModel):
     model: str
     layer: int = Field(description="1 = first hidden layer; the last layer is the output layer.")
     neuron: int = Field(description="0-based index of the neuron in its layer.")
-    shape: list[int] = Field(description="[28, 28] for the first layer (reshape the weights row-major), else [n].")
+    shape: list[int] = Field(
+        description="[28, 28] for an MLP's first layer (reshape the weights row-major), a convolution's kernel "
+        "[5, 5] or [5, 5, channels], else [n]."
+    )
     weights: list[float] = Field(description="One weight per neuron of the previous layer (per pixel for layer 1).")
     bias: float
 

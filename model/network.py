@@ -24,6 +24,8 @@ INITS = ("standard", "xavier", "he")
 
 
 class Network:
+    kind = "mlp"
+
     def __init__(
         self,
         sizes: Sequence[int],
@@ -66,6 +68,18 @@ class Network:
     @property
     def parameter_count(self) -> int:
         return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+
+    def architecture(self) -> dict[str, object]:
+        """What the weights file records, beside sizes, activations and cost, to build this network again."""
+        return {"kind": self.kind}
+
+    def incoming(self, layer: int, neuron: int) -> tuple[Array, tuple[int, ...], float]:
+        """Neuron ``neuron`` of layer ``layer`` (1 = first hidden): its incoming weights (sizes[layer-1],), their
+        shape as an image ((28, 28) for the first layer of a 784-input network, else one row), and its bias."""
+        weights = self.weights[layer - 1][neuron]
+        side = int(round(weights.size**0.5))
+        shape = (side, side) if layer == 1 and side * side == weights.size else (weights.size,)
+        return weights, shape, float(self.biases[layer - 1][neuron])
 
     def astype(self, dtype: type) -> Network:
         """Convert the parameters in place (float64 for gradient checks); returns self."""

@@ -1,10 +1,15 @@
 """The weights file: one ``.npz`` per model, no pickle.
 
 Layout (format version 1):
-- ``W1 … WL`` float32 arrays (sizes[l], sizes[l-1]) and ``b1 … bL`` (sizes[l],);
-- ``metadata``: a 0-d unicode array holding one JSON object — name, sizes,
-  activations, cost, parameters, training settings, history, test accuracy,
-  confusion matrix, data SHA-256, creation time, format version.
+- ``W1 … WL`` and ``b1 … bL`` float32 arrays, each layer's weights and biases: for an MLP
+  (sizes[l], sizes[l-1]) and (sizes[l],); for a convnet, the shapes ``model.convnet`` lists;
+- ``metadata``: a 0-d unicode array holding one JSON object — name, kind ("mlp" when absent),
+  sizes, activations, cost (a convnet adds its channels and hidden size), parameters, training
+  settings, history, test accuracy, confusion matrix, data SHA-256, creation time, format version.
+
+A model that averages several networks' outputs (``model.average``) holds each network's arrays
+prefixed ``net1.``, ``net2.``, …, and its metadata lists each network's own metadata under
+``networks``, in that order; the first is the network whose layers the service shows.
 
 Files are written atomically (temporary file in the same folder, fsync, rename),
 so a crash mid-save leaves the previous file intact, and read with
@@ -24,9 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from model.average import Average
+from model.convnet import ConvNet
 from model.network import Network
 
 FORMAT_VERSION = 1
+AnyNetwork = Network | ConvNet
 
 
 class WeightsError(Exception):
@@ -37,7 +45,7 @@ class WeightsError(Exception):
 class Model:
     """A loaded model: its network and the metadata saved with it."""
 
-    network: Network
+    network: Network | ConvNet | Average
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -45,22 +53,47 @@ class Model:
         return str(self.metadata.get("name", "model"))
 
 
-def save(path: str | Path, network: Network, metadata: dict[str, Any]) -> None:
+def save(path: str | Path, network: AnyNetwork, metadata: dict[str, Any]) -> None:
     """Write ``network`` and ``metadata`` to ``path`` atomically."""
-    path = Path(path)
+    meta = {**metadata, "format_version": FORMAT_VERSION, **describe(network)}
+    write_npz(Path(path), {"metadata": np.array(json.dumps(meta)), **parameter_arrays(network)}, compressed=True)
+
+
+def save_average(path: str | Path, networks: list[tuple[AnyNetwork, dict[str, Any]]], metadata: dict[str, Any]) -> None:
+    """Write a model that averages ``networks`` (each with its own metadata), the first shown, to ``path``."""
+    members = [{**meta, "format_version": FORMAT_VERSION, **describe(net)} for net, meta in networks]
+    first = networks[0][0]
     meta = {
         **metadata,
         "format_version": FORMAT_VERSION,
+        **describe(first),
+        "parameters": sum(net.parameter_count for net, _ in networks),
+        "networks": members,
+    }
+    arrays: dict[str, np.ndarray] = {"metadata": np.array(json.dumps(meta))}
+    for i, (net, _) in enumerate(networks, start=1):
+        arrays |= parameter_arrays(net, prefix=f"net{i}.")
+    write_npz(Path(path), arrays, compressed=True)
+
+
+def describe(network: AnyNetwork) -> dict[str, Any]:
+    """The metadata that says what the network is: enough to build it again."""
+    return {
+        **network.architecture(),
         "sizes": network.sizes,
         "activations": network.activations,
         "cost": network.cost,
         "parameters": network.parameter_count,
     }
-    arrays: dict[str, np.ndarray] = {"metadata": np.array(json.dumps(meta))}
+
+
+def parameter_arrays(network: AnyNetwork, prefix: str = "") -> dict[str, np.ndarray]:
+    """``{prefix}W1 … WL`` and ``{prefix}b1 … bL``, as float32."""
+    arrays = {}
     for l, (w, b) in enumerate(zip(network.weights, network.biases), start=1):
-        arrays[f"W{l}"] = w.astype(np.float32)
-        arrays[f"b{l}"] = b.astype(np.float32)
-    write_npz(path, arrays, compressed=True)
+        arrays[f"{prefix}W{l}"] = w.astype(np.float32)
+        arrays[f"{prefix}b{l}"] = b.astype(np.float32)
+    return arrays
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray], compressed: bool = False) -> None:
@@ -110,19 +143,44 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
     meta = json.loads(str(arrays["metadata"]))
     if not isinstance(meta, dict):
         raise ValueError("metadata is not a JSON object")
+    members = meta.get("networks")
+    if members is None:
+        network = _network(meta, arrays, "")
+        expected = {f"{k}{l}" for k in "Wb" for l in range(1, len(network.sizes))}
+    else:
+        if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, dict) for m in members):
+            raise ValueError("'networks' must list the metadata of two or more networks")
+        networks = [_network(member, arrays, f"net{i}.") for i, member in enumerate(members, start=1)]
+        network = Average(networks)  # checks that their outputs can be averaged
+        expected = {f"net{i}.{k}{l}" for i, n in enumerate(networks, 1) for k in "Wb" for l in range(1, len(n.sizes))}
+    extra = set(arrays) - {"metadata"} - expected
+    if extra:
+        raise ValueError(f"unexpected arrays {sorted(extra)}")
+    return Model(network, meta)
+
+
+def _network(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -> AnyNetwork:
+    """The network ``meta`` describes, with its parameters from ``arrays`` (named ``{prefix}W1`` …)."""
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(f"format version {version!r}, this code reads {FORMAT_VERSION}")
-    sizes, acts, cost = meta["sizes"], meta["activations"], meta["cost"]
-    network = Network(sizes, acts, cost)  # validates the names and the layer count
-    for l in range(1, len(sizes)):
-        w, b = arrays.get(f"W{l}"), arrays.get(f"b{l}")
+    kind = meta.get("kind", "mlp")  # files written before there were two kinds hold MLPs
+    network: AnyNetwork
+    if kind == "mlp":
+        network = Network(meta["sizes"], meta["activations"], meta["cost"])  # validates the names and layer count
+    elif kind == "convnet":
+        network = ConvNet(meta["channels"], meta["hidden"])  # validates the channels and hidden size
+    else:
+        raise ValueError(f"unknown kind of network {kind!r} (this code reads mlp and convnet)")
+    for l, (w0, b0) in enumerate(zip(network.weights, network.biases), start=1):
+        w, b = arrays.get(f"{prefix}W{l}"), arrays.get(f"{prefix}b{l}")
         if w is None or b is None:
-            raise ValueError(f"layer {l}: missing W{l} or b{l}")
-        if w.shape != (sizes[l], sizes[l - 1]) or b.shape != (sizes[l],):
+            raise ValueError(f"layer {l}: missing {prefix}W{l} or {prefix}b{l}")
+        if w.shape != w0.shape or b.shape != b0.shape:
+            shape = f"sizes {network.sizes}" if kind == "mlp" else f"channels {network.channels}"
             raise ValueError(
-                f"layer {l}: W{l} {w.shape} and b{l} {b.shape} do not match sizes {sizes} "
-                f"(expected {(sizes[l], sizes[l - 1])} and {(sizes[l],)})"
+                f"layer {l}: {prefix}W{l} {w.shape} and {prefix}b{l} {b.shape} do not match {shape} "
+                f"(expected {w0.shape} and {b0.shape})"
             )
         if w.dtype.kind != "f" or b.dtype.kind != "f":
             raise ValueError(f"layer {l}: weights must be floating point, got {w.dtype} and {b.dtype}")
@@ -130,7 +188,4 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
             raise ValueError(f"layer {l}: weights contain NaN or infinity")
         network.weights[l - 1] = w.astype(np.float32)
         network.biases[l - 1] = b.astype(np.float32)
-    extra = set(arrays) - {"metadata"} - {f"{k}{l}" for k in "Wb" for l in range(1, len(sizes))}
-    if extra:
-        raise ValueError(f"unexpected arrays {sorted(extra)}")
-    return Model(network, meta)
+    return network

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 
 from app.errors import InputError
 from app.inference import DECIMALS, rounded
-from app.preprocess import FRAME
 from app.routes import RegistryDep
 from app.schemas import ModelInfo, NeuronWeights, error_responses
 
@@ -34,24 +33,25 @@ def get_model(name: str, registry: RegistryDep) -> ModelInfo:
 def get_neuron_weights(name: str, layer: int, neuron: int, registry: RegistryDep) -> NeuronWeights:
     """The weights into neuron `neuron` (0-based) of layer `layer` (1 = first hidden layer) and its bias.
 
-    For layer 1 these are 784 weights, one per input pixel: reshape them row-major to 28×28 to see
-    the pattern the neuron responds to (positive weights where it wants ink, negative where not).
+    For layer 1 of a fully connected network these are 784 weights, one per input pixel: reshape them
+    row-major to 28×28 to see the pattern the neuron responds to (positive weights where it wants ink,
+    negative where not). A convolutional layer's neuron reads a window through its channel's kernel:
+    `shape` is [5, 5] (or [5, 5, channels below]). An average's neurons are its first network's.
     """
     loaded = registry.get(name)
     network = loaded.model.network
-    layers = len(network.weights)
+    layers = len(network.sizes) - 1
     if not 1 <= layer <= layers:
         raise InputError(f"Model {name!r} has weighted layers 1 to {layers}; there is no layer {layer}.", 404)
-    weights = network.weights[layer - 1]  # (sizes[layer], sizes[layer - 1]); row j = neuron j's incoming weights
-    if not 0 <= neuron < weights.shape[0]:
-        raise InputError(f"Layer {layer} of {name!r} has neurons 0 to {weights.shape[0] - 1}; not {neuron}.", 404)
-    incoming = weights[neuron]  # (sizes[layer - 1],)
-    shape = [FRAME, FRAME] if incoming.size == FRAME * FRAME else [int(incoming.size)]
+    neurons = network.sizes[layer]
+    if not 0 <= neuron < neurons:
+        raise InputError(f"Layer {layer} of {name!r} has neurons 0 to {neurons - 1}; not {neuron}.", 404)
+    incoming, shape, bias = network.incoming(layer, neuron)
     return NeuronWeights(
         model=loaded.name,
         layer=layer,
         neuron=neuron,
-        shape=shape,
+        shape=list(shape),
         weights=rounded(incoming),
-        bias=round(float(network.biases[layer - 1][neuron]), DECIMALS),
+        bias=round(bias, DECIMALS),
     )

@@ -35,10 +35,22 @@ def test_train_writes_a_loadable_model(fake_mnist: Path, tmp_path: Path, capsys:
     assert meta["created_at"] and meta["interrupted"] is False
 
 
+def test_train_writes_a_convnet(fake_mnist: Path, tmp_path: Path) -> None:
+    out = tmp_path / "c.npz"
+    args = ["--preset", "convnet", "--epochs", "1", "--holdout", "10", "--data-dir", str(fake_mnist),
+            "--output", str(out), "--no-progress", "--channels", "2,3", "--hidden", "8"]
+    assert train.main(args) == 0
+    model = load(out)
+    assert model.network.kind == "convnet" and model.network.channels == [2, 3] and model.network.hidden == 8
+    assert model.metadata["training"]["kind"] == "convnet" and len(model.metadata["history"]) == 1
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--sizes", "784,0,10"], "positive layer sizes"),
+        (["--preset", "convnet", "--channels", "16"], "two positive channel counts"),
+        (["--channels", "16,x"], "--channels takes whole numbers separated by commas, got '16,x'"),
         (["--lr", "-1"], "must be positive"),
         (["--cost", "cross_entropy", "--output-activation", "relu"], "sigmoid or softmax"),
         (["--threads", "0"], "--threads must be a whole number ≥ 1"),

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from model import weights
+from model.average import Average
+from model.convnet import ConvNet
 from model.network import Network
-from model.weights import WeightsError, load, save
+from model.weights import WeightsError, load, save, save_average
 
 
 def small_network() -> Network:
@@ -138,3 +140,56 @@ def test_text_file_is_not_reported_as_pickle(tmp_path: Path) -> None:
     path.write_text("hello")
     with pytest.raises(WeightsError, match="not an .npz archive"):
         load(path)
+
+
+def test_a_convnet_round_trip(tmp_path: Path) -> None:
+    net = ConvNet([2, 3], hidden=8, seed=4)
+    save(tmp_path / "c.npz", net, {"name": "conv"})
+    model = load(tmp_path / "c.npz")
+    assert isinstance(model.network, ConvNet) and model.network.channels == [2, 3] and model.network.hidden == 8
+    assert model.metadata["kind"] == "convnet" and model.metadata["parameters"] == net.parameter_count
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    assert np.array_equal(model.network.feedforward(x), net.feedforward(x))
+
+
+def test_an_mlp_file_without_a_kind_is_read_as_an_mlp(tmp_path: Path) -> None:
+    """Files written before there were two kinds of network."""
+    write_npz(tmp_path / "old.npz", metadata=meta(), **good_arrays())
+    assert isinstance(load(tmp_path / "old.npz").network, Network)
+
+
+def test_an_average_round_trip(tmp_path: Path) -> None:
+    mlp, conv = small_network(), ConvNet([2, 3], hidden=8, seed=4)
+    save_average(tmp_path / "a.npz", [(mlp, {"name": "mlp", "history": [1]}), (conv, {"name": "conv"})], {"name": "a"})
+    model = load(tmp_path / "a.npz")
+    assert isinstance(model.network, Average)
+    assert [m["name"] for m in model.metadata["networks"]] == ["mlp", "conv"]
+    assert model.metadata["networks"][0]["history"] == [1] and model.metadata["networks"][1]["kind"] == "convnet"
+    assert model.metadata["parameters"] == mlp.parameter_count + conv.parameter_count
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    assert np.allclose(model.network.feedforward(x), (mlp.feedforward(x) + conv.feedforward(x)) / 2, atol=1e-7)
+
+
+def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
+    """A valid average of two small MLPs, as raw arrays, with the second network's metadata overridden."""
+    member = json.loads(str(meta()))
+    networks = [member, {**member, **member_overrides}]
+    arrays = {f"net{i}.{k}": v for i in (1, 2) for k, v in good_arrays().items()}
+    return {"metadata": np.array(json.dumps({**member, "networks": networks})), **arrays}
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({**average_arrays(), "W1": np.zeros(3)}, "unexpected arrays"),
+        ({k: v for k, v in average_arrays().items() if k != "net2.b1"}, "missing net2.W1 or net2.b1"),
+        (average_arrays(kind="transformer"), "unknown kind of network 'transformer'"),
+        (average_arrays(activations=["relu", "sigmoid"]), "network 2 .* cannot be averaged"),
+        ({**average_arrays(), "metadata": np.array(json.dumps({**json.loads(str(meta())), "networks": [{}]}))},
+         "two or more networks"),
+    ],
+)
+def test_a_broken_average_is_named(tmp_path: Path, arrays: dict, message: str) -> None:
+    write_npz(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(WeightsError, match=message):
+        load(tmp_path / "bad.npz")

@@ -1,0 +1,72 @@
+"""Combine trained networks into one model that answers with the mean of their outputs (``model.average``).
+
+    python -m model.combine model/weights/default.npz bench/out/convnet.npz --output model/weights/default.npz
+
+The first file's network is the one the page shows (its layers, its first layer's weights); each file's
+metadata — training settings, history, test accuracy — is kept whole inside the new file. The combined
+model is evaluated on the MNIST test set once, for its metadata, as ``model.train`` does; choosing which
+networks to combine is for the tuning set (``python -m bench.average_tune``), never for this figure.
+A file that already combines networks is read as its networks, so one can be combined with a third.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from model import mnist
+from model.average import Average
+from model.convnet import ConvNet
+from model.evaluate import evaluate
+from model.network import Network
+from model.weights import WeightsError, load, save_average
+
+
+def members(path: Path) -> list[tuple[Network | ConvNet, dict[str, Any]]]:
+    """The networks in a weights file, each with its own metadata; raise WeightsError if unreadable."""
+    model = load(path)
+    if isinstance(model.network, Average):
+        return list(zip(model.network.networks, model.metadata["networks"], strict=True))
+    return [(model.network, model.metadata)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m model.combine", description=__doc__.split("\n\n")[0])
+    p.add_argument("weights", nargs="+", type=Path, help="two or more weights files; the first one is shown")
+    p.add_argument("--output", type=Path, required=True, help="weights file to write")
+    p.add_argument("--name", help="the model's name in its metadata (default: the output file's name)")
+    p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
+    args = p.parse_args(argv)
+    try:
+        networks = [member for path in args.weights for member in members(path)]
+        average = Average([net for net, _ in networks])  # says which network cannot be averaged, and why
+        if args.output.suffix != ".npz":
+            raise ValueError(f"--output {args.output}: expected a .npz file")
+        data = mnist.load(args.data_dir)
+    except (WeightsError, ValueError, mnist.MnistError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    test = evaluate(average, mnist.as_vectors(data.test_images), data.test_labels)
+    metadata = {
+        "name": args.name or args.output.stem,
+        "history": networks[0][1].get("history", []),  # the shown network's, as the page charts it
+        "test_accuracy": round(test.accuracy, 5),
+        "per_digit_accuracy": test.per_digit,
+        "confusion_matrix": test.confusion,
+        "data_sha256": data.sha256(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    save_average(args.output, networks, metadata)
+    for net, meta in networks:
+        alone = meta.get("test_accuracy")
+        print(f"  {meta.get('name', '?')} ({net.kind}, {net.parameter_count:,} parameters): test accuracy "
+              + (f"{alone:.2%}" if isinstance(alone, float) else "not recorded"))
+    print(f"averaged: test accuracy {test.accuracy:.2%}, {average.parameter_count:,} parameters, wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

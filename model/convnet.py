@@ -1,0 +1,212 @@
+"""A small convolutional network, trained by backpropagation like ``model.network``'s MLP.
+
+    x (n, 784) as 28×28 → 5×5 convolution, c1 channels, padded to keep 28×28 → 2×2 max-pool, ReLU → 14×14×c1
+                        → 5×5 convolution, c2 channels, unpadded → 10×10 → 2×2 max-pool, ReLU → 5×5×c2
+                        → dense, ``hidden`` ReLU neurons (dropout in training) → dense, 10 softmax outputs.
+
+It offers what the MLP offers (``forward``, ``feedforward``, ``backprop``, ``weights``, ``biases``), so the
+trainer, the weights file and the service treat both alike. Its "layers" are the pooled feature maps
+flattened, so ``sizes`` is ``[784, 14·14·c1, 5·5·c2, hidden, 10]``.
+
+Images are channels last: a batch of feature maps is (n, height, width, channels). A convolution is one
+matrix product: every k×k window of the input, with its channels, is unrolled into a row ("im2col"), so
+
+    z = cols @ K.T + b      cols (n·H'·W', k·k·C_in), K (C_out, k·k·C_in), z (n·H'·W', C_out)
+
+(row j of K is output channel j's kernel, as row j of an MLP's W is neuron j's incoming weights), and its
+backward pass is two more products, ∂C/∂K = dz.T @ cols and ∂C/∂cols = dz @ K, with each row of ∂C/∂cols
+added back onto the window it came from ("col2im"). The cost is softmax cross-entropy, whose δ at the
+outputs is (a − y) / n, as for the MLP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from model import activations, costs
+
+Array = np.ndarray
+KERNEL = 5  # both convolutions are 5×5
+SIDE = 28
+
+
+def im2col(x: Array, k: int, pad: int) -> Array:
+    """x (n, H, W, C) → cols (n·H'·W', k·k·C): each k×k window of x padded with ``pad`` zeros, as one row
+    ordered (row, column, channel), windows in the order of their top-left corner, image by image."""
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad else x
+    windows = sliding_window_view(padded, (k, k), axis=(1, 2))  # (n, H', W', C, k, k), a view
+    n, out_h, out_w, channels = windows.shape[:4]
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, k * k * channels)  # a copy
+
+
+def col2im(dcols: Array, k: int, pad: int, shape: tuple[int, ...]) -> Array:
+    """The transpose of im2col: dcols (n·H'·W', k·k·C) → dx of ``shape`` (n, H, W, C), overlaps summed."""
+    n, height, width, channels = shape
+    out_h, out_w = height + 2 * pad - k + 1, width + 2 * pad - k + 1
+    dcols = dcols.reshape(n, out_h, out_w, k, k, channels)
+    dpadded = np.zeros((n, height + 2 * pad, width + 2 * pad, channels), dcols.dtype)
+    for i in range(k):  # each window position's share goes back where it was read: k·k slices
+        for j in range(k):
+            dpadded[:, i : i + out_h, j : j + out_w, :] += dcols[:, :, :, i, j, :]
+    return dpadded[:, pad : pad + height, pad : pad + width, :]
+
+
+def pool_relu(z: Array) -> tuple[Array, Array]:
+    """2×2 max-pool then ReLU: z (n, H, W, C) → a (n, H/2, W/2, C), and each block's winner (n, H/2, W/2, C)."""
+    n, h, w, c = z.shape
+    # Each 2×2 block's four values side by side: (n, H/2, W/2, C, 4), in the order (0,0) (0,1) (1,0) (1,1).
+    blocks = z.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4)
+    # One winner per block, the first of equals: on MNIST's blank background all four are often exactly equal,
+    # and the maximum's derivative goes to one of them, not to each.
+    winner = blocks.argmax(axis=-1)
+    peak = np.take_along_axis(blocks, winner[..., None], axis=-1)[..., 0]
+    return np.maximum(peak, 0), winner
+
+
+def pool_relu_backward(da: Array, a: Array, winner: Array) -> Array:
+    """∂C/∂a (n, H/2, W/2, C) → ∂C/∂z (n, H, W, C): each block's gradient goes to its winner, where ReLU passed."""
+    n, h2, w2, c = a.shape
+    dblocks = np.zeros((n, h2, w2, c, 4), da.dtype)
+    np.put_along_axis(dblocks, winner[..., None], (da * (a > 0))[..., None], axis=-1)
+    return dblocks.reshape(n, h2, w2, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, 2 * h2, 2 * w2, c)
+
+
+class ConvNet:
+    """The network in the module docstring. ``weights`` and ``biases`` (in layer order) are its parameters:
+
+    - K1 (c1, 25) and b1 (c1,): the first convolution (one input channel);
+    - K2 (c2, 25·c1) and b2 (c2,): the second;
+    - W3 (hidden, 25·c2) and b3 (hidden,): the dense hidden layer, reading the 5×5×c2 maps row by row;
+    - W4 (10, hidden) and b4 (10,): the outputs.
+    """
+
+    kind = "convnet"
+
+    def __init__(
+        self,
+        channels: Sequence[int] = (16, 32),
+        hidden: int = 128,
+        dropout: float = 0.0,
+        seed: int = 0,
+        dtype: type = np.float32,
+    ) -> None:
+        if len(channels) != 2 or any(int(c) < 1 for c in channels) or int(hidden) < 1:
+            raise ValueError(f"need two positive channel counts and a positive hidden size, got {channels}, {hidden}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.channels = [int(c) for c in channels]
+        self.hidden = int(hidden)
+        self.dropout = float(dropout)
+        self.dtype = np.dtype(dtype)
+        c1, c2 = self.channels
+        self.sizes = [SIDE * SIDE, 14 * 14 * c1, 5 * 5 * c2, self.hidden, 10]
+        self.activations = ["relu", "relu", "relu", "softmax"]
+        self.cost = "cross_entropy"
+        fan_ins = [KERNEL * KERNEL, KERNEL * KERNEL * c1, 5 * 5 * c2, self.hidden]
+        fan_outs = [c1, c2, self.hidden, 10]
+        rng = np.random.default_rng(seed)
+        # He initialisation, for ReLU: W ~ N(0, 2/fan_in), b = 0.
+        self.weights = [
+            (rng.standard_normal((fan_out, fan_in)) * np.sqrt(2.0 / fan_in)).astype(self.dtype)
+            for fan_in, fan_out in zip(fan_ins, fan_outs)
+        ]
+        self.biases = [np.zeros(fan_out, self.dtype) for fan_out in fan_outs]
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+
+    def architecture(self) -> dict[str, object]:
+        """What the weights file records to build this network again (``model.weights``)."""
+        return {"kind": self.kind, "channels": self.channels, "hidden": self.hidden}
+
+    def incoming(self, layer: int, neuron: int) -> tuple[Array, tuple[int, ...], float]:
+        """Neuron ``neuron`` of layer ``layer`` (1 = first), as ``Network.incoming``. A neuron of a pooled feature
+        map (flattened as (rows, columns, channels)) reads a window through its channel's kernel: (5, 5) for
+        the first layer, (5, 5, c1) for the second; the dense layers' neurons read one row each."""
+        weights, biases = self.weights[layer - 1], self.biases[layer - 1]
+        if layer > 2:
+            return weights[neuron], (weights.shape[1],), float(biases[neuron])
+        channel = neuron % len(weights)
+        shape = (KERNEL, KERNEL) if layer == 1 else (KERNEL, KERNEL, self.channels[0])
+        return weights[channel], shape, float(biases[channel])
+
+    def astype(self, dtype: type) -> ConvNet:
+        """Convert the parameters in place (float64 for gradient checks); returns self."""
+        self.dtype = np.dtype(dtype)
+        self.weights = [w.astype(dtype) for w in self.weights]
+        self.biases = [b.astype(dtype) for b in self.biases]
+        return self
+
+    # ---- forward pass -------------------------------------------------------
+
+    def feedforward(self, x: Array) -> Array:
+        """Output probabilities for a batch: x (n, 784) → (n, 10)."""
+        return self.forward(x)[-1]
+
+    def forward(self, x: Array, rng: np.random.Generator | None = None) -> list[Array]:
+        """Every layer's activations ``[x, a1, a2, h, out]``, each flattened to (n, sizes[l]).
+
+        With an ``rng`` and ``dropout > 0``, the dense hidden layer's neurons are dropped as in the MLP.
+        """
+        return self._forward(x, rng)[0]
+
+    def _forward(self, x: Array, rng: np.random.Generator | None) -> tuple[list[Array], dict[str, Array]]:
+        """The layers, and what backprop needs: the im2col rows, pooling winners and dropout mask."""
+        a0 = np.asarray(x, dtype=self.dtype)
+        if a0.ndim != 2 or a0.shape[1] != SIDE * SIDE:
+            raise ValueError(f"input must have shape (n, {SIDE * SIDE}), got {a0.shape}")
+        n = len(a0)
+        (k1, k2, w3, w4), (b1, b2, b3, b4) = self.weights, self.biases
+        cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2)  # (n·28·28, 25)
+        a1, winner1 = pool_relu((cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, -1))  # (n, 14, 14, c1)
+        cols2 = im2col(a1, KERNEL, pad=0)  # (n·10·10, 25·c1)
+        a2, winner2 = pool_relu((cols2 @ k2.T + b2).reshape(n, 10, 10, -1))  # (n, 5, 5, c2)
+        flat = a2.reshape(n, -1)
+        h = activations.relu(flat @ w3.T + b3)  # (n, hidden)
+        mask = None
+        if rng is not None and self.dropout > 0:
+            keep = 1.0 - self.dropout
+            mask = (rng.random(h.shape, dtype=np.float32) < keep).astype(self.dtype) / self.dtype.type(keep)
+            h = h * mask
+        out = activations.softmax(h @ w4.T + b4)  # (n, 10)
+        cache = {"cols1": cols1, "winner1": winner1, "a1": a1, "cols2": cols2, "winner2": winner2, "a2": a2}
+        if mask is not None:
+            cache["mask"] = mask
+        return [a0, a1.reshape(n, -1), flat, h, out], cache
+
+    # ---- backward pass ------------------------------------------------------
+
+    def backprop(
+        self, x: Array, y: Array, rng: np.random.Generator | None = None
+    ) -> tuple[float, list[Array], list[Array]]:
+        """Cost and its gradient for a batch, as ``Network.backprop``: x (n, 784), y (n, 10) one-hot.
+
+        Returns ``(C, nabla_w, nabla_b)`` shaped like ``weights`` and ``biases``. From the outputs down:
+
+            δ4 = (a − y) / n                         dense:  ∂C/∂W4 = δ4.T h,      ∂C/∂b4 = Σ δ4
+            δ3 = (δ4 W4) ⊙ relu'(h) ⊙ mask          dense:  ∂C/∂W3 = δ3.T a2,     ∂C/∂b3 = Σ δ3
+            ∂C/∂a2 = δ3 W3 → through pool and ReLU   conv:   ∂C/∂K2 = δ2.T cols2,  ∂C/∂b2 = Σ δ2
+            ∂C/∂a1 = col2im(δ2 K2) → pool and ReLU   conv:   ∂C/∂K1 = δ1.T cols1,  ∂C/∂b1 = Σ δ1
+        """
+        layers, cache = self._forward(x, rng)
+        a0, _, flat, h, out = layers
+        y = np.asarray(y, dtype=self.dtype)
+        cost = costs.value(self.cost, "softmax", out, y)
+        (k1, k2, w3, w4) = self.weights
+        delta4 = costs.output_delta(self.cost, "softmax", out, y)  # (n, 10)
+        delta3 = activations.backward("relu", h, delta4 @ w4)  # (n, hidden); h is 0 where dropped
+        if "mask" in cache:
+            delta3 = delta3 * cache["mask"]
+        da2 = (delta3 @ w3).reshape(cache["a2"].shape)  # (n, 5, 5, c2)
+        delta2 = pool_relu_backward(da2, cache["a2"], cache["winner2"])  # (n, 10, 10, c2)
+        delta2 = delta2.reshape(-1, delta2.shape[-1])  # (n·10·10, c2), rows as cols2's
+        da1 = col2im(delta2 @ k2, KERNEL, 0, cache["a1"].shape)  # (n, 14, 14, c1)
+        delta1 = pool_relu_backward(da1, cache["a1"], cache["winner1"])  # (n, 28, 28, c1)
+        delta1 = delta1.reshape(-1, delta1.shape[-1])  # (n·28·28, c1)
+        nabla_w = [delta1.T @ cache["cols1"], delta2.T @ cache["cols2"], delta3.T @ flat, delta4.T @ h]
+        nabla_b = [delta1.sum(axis=0), delta2.sum(axis=0), delta3.sum(axis=0), delta4.sum(axis=0)]
+        return cost, nabla_w, nabla_b

@@ -1,0 +1,78 @@
+"""An average of networks (model.average) and the command line that makes one (model.combine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import combine
+from model.average import Average
+from model.convnet import ConvNet
+from model.network import Network
+from model.weights import load, save
+from tests.model.test_cli import fake_mnist  # noqa: F401 (a fixture)
+
+
+def softmax_mlp(seed: int) -> Network:
+    return Network([784, 8, 10], ["relu", "softmax"], "cross_entropy", init="he", seed=seed)
+
+
+def test_the_outputs_are_the_mean_and_the_layers_the_first_networks() -> None:
+    first, second = softmax_mlp(1), ConvNet([2, 3], hidden=8, seed=2)
+    average = Average([first, second])
+    x = np.random.default_rng(0).random((4, 784)).astype(np.float32)
+    layers = average.forward(x)
+    assert len(layers) == len(first.sizes) and np.array_equal(layers[1], first.forward(x)[1])
+    expected = (first.feedforward(x) + second.feedforward(x)) / 2
+    assert np.allclose(layers[-1], expected, atol=1e-7) and np.allclose(layers[-1].sum(axis=1), 1, atol=1e-5)
+    assert not np.allclose(layers[-1], first.feedforward(x))  # both networks count
+    assert average.sizes == first.sizes and np.array_equal(average.incoming(1, 3)[0], first.weights[0][3])
+    assert average.parameter_count == first.parameter_count + second.parameter_count
+
+
+def test_only_probabilities_are_averaged() -> None:
+    classic = Network([784, 16, 16, 10])  # sigmoid outputs: they need not sum to 1
+    with pytest.raises(ValueError, match=r"network 2 \(mlp, sizes \[784, 16, 16, 10\], outputs sigmoid\)"):
+        Average([softmax_mlp(1), classic])
+    with pytest.raises(ValueError, match="two or more networks"):
+        Average([softmax_mlp(1)])
+
+
+def test_combine_writes_an_average_that_keeps_each_networks_metadata(fake_mnist: Path, tmp_path: Path,  # noqa: F811
+                                                                       capsys: pytest.CaptureFixture) -> None:
+    save(tmp_path / "mlp.npz", softmax_mlp(1), {"name": "mlp", "history": [{"epoch": 1, "loss": 0.5}],
+                                                "test_accuracy": 0.5})
+    save(tmp_path / "conv.npz", ConvNet([2, 3], hidden=8), {"name": "conv", "training": {"seed": 3}})
+    save(tmp_path / "third.npz", softmax_mlp(2), {"name": "third"})
+    out = tmp_path / "both.npz"
+    args = ["--output", str(out), "--data-dir", str(fake_mnist)]
+    assert combine.main([str(tmp_path / "mlp.npz"), str(tmp_path / "conv.npz"), *args]) == 0
+    printed = capsys.readouterr().out
+    assert "mlp (mlp, 6,370 parameters): test accuracy 50.00%" in printed and "not recorded" in printed
+    model = load(out)
+    assert model.name == "both" and isinstance(model.network, Average)
+    assert model.metadata["history"] == [{"epoch": 1, "loss": 0.5}]  # the shown network's
+    assert model.metadata["networks"][1]["training"] == {"seed": 3}
+    assert sum(map(sum, model.metadata["confusion_matrix"])) == 20  # the fake MNIST's 20 test digits
+    # An average combined with a third network is an average of three, not of two.
+    assert combine.main([str(out), str(tmp_path / "third.npz"), "--output", str(tmp_path / "three.npz"),
+                         "--data-dir", str(fake_mnist), "--name", "three"]) == 0
+    three = load(tmp_path / "three.npz")
+    assert three.name == "three" and [m["name"] for m in three.metadata["networks"]] == ["mlp", "conv", "third"]
+
+
+def test_combine_refuses_readably(fake_mnist: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: F811
+    save(tmp_path / "mlp.npz", softmax_mlp(1), {"name": "mlp"})
+    save(tmp_path / "classic.npz", Network([784, 16, 16, 10]), {"name": "classic"})
+    cases = [
+        ([tmp_path / "mlp.npz", tmp_path / "classic.npz"], "cannot be averaged"),
+        ([tmp_path / "mlp.npz"], "two or more networks"),
+        ([tmp_path / "mlp.npz", tmp_path / "missing.npz"], "missing.npz: no such file"),
+    ]
+    for paths, message in cases:
+        args = [*map(str, paths), "--output", str(tmp_path / "out.npz"), "--data-dir", str(fake_mnist)]
+        assert combine.main(args) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.npz").exists()
