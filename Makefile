@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+CONVNET_SEED ?= 1
 
 .PHONY: install run test lint train evaluate canvas-eval clean docker-test constraints audit loadtest fuzz \
 	bench bench-trainer bench-inprocess bench-service bench-container
@@ -26,9 +27,12 @@ lint: install
 test: lint
 	$(PY) -m pytest
 
+# The default model is an MLP averaged with a convnet: each trained on its own, then combined into one file.
 train: install
 	$(PY) -m model.train --preset classic
-	$(PY) -m model.train --preset default
+	$(PY) -m model.train --preset default --output build/default-mlp.npz
+	$(PY) -m model.train --preset convnet --seed $(CONVNET_SEED) --output build/default-convnet.npz
+	$(PY) -m model.combine build/default-mlp.npz build/default-convnet.npz --output model/weights/default.npz
 
 evaluate: install
 	$(PY) -m model.evaluate model/weights/classic.npz model/weights/default.npz

@@ -54,16 +54,20 @@ def col2im(dcols: Array, k: int, pad: int, shape: tuple[int, ...]) -> Array:
     return dpadded[:, pad : pad + height, pad : pad + width, :]
 
 
-def pool_relu(z: Array) -> tuple[Array, Array]:
-    """2×2 max-pool then ReLU: z (n, H, W, C) → a (n, H/2, W/2, C), and each block's winner (n, H/2, W/2, C)."""
+def pool_relu(z: Array) -> Array:
+    """2×2 max-pool then ReLU: z (n, H, W, C) → a (n, H/2, W/2, C)."""
     n, h, w, c = z.shape
-    # Each 2×2 block's four values side by side: (n, H/2, W/2, C, 4), in the order (0,0) (0,1) (1,0) (1,1).
+    return np.maximum(z.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4)), 0)
+
+
+def pool_winners(z: Array) -> Array:
+    """Which of each 2×2 block's values is its maximum: z (n, H, W, C) → (n, H/2, W/2, C) of 0…3, in the order
+    (0,0) (0,1) (1,0) (1,1). Only training needs it (the backward pass), so inference skips it."""
+    n, h, w, c = z.shape
     blocks = z.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4)
     # One winner per block, the first of equals: on MNIST's blank background all four are often exactly equal,
     # and the maximum's derivative goes to one of them, not to each.
-    winner = blocks.argmax(axis=-1)
-    peak = np.take_along_axis(blocks, winner[..., None], axis=-1)[..., 0]
-    return np.maximum(peak, 0), winner
+    return blocks.argmax(axis=-1)
 
 
 def pool_relu_backward(da: Array, a: Array, winner: Array) -> Array:
@@ -152,19 +156,23 @@ class ConvNet:
 
         With an ``rng`` and ``dropout > 0``, the dense hidden layer's neurons are dropped as in the MLP.
         """
-        return self._forward(x, rng)[0]
+        return self._forward(x, rng, for_backprop=False)[0]
 
-    def _forward(self, x: Array, rng: np.random.Generator | None) -> tuple[list[Array], dict[str, Array]]:
-        """The layers, and what backprop needs: the im2col rows, pooling winners and dropout mask."""
+    def _forward(
+        self, x: Array, rng: np.random.Generator | None, for_backprop: bool
+    ) -> tuple[list[Array], dict[str, Array]]:
+        """The layers and, ``for_backprop``, what backprop needs: im2col rows, pooling winners, dropout mask."""
         a0 = np.asarray(x, dtype=self.dtype)
         if a0.ndim != 2 or a0.shape[1] != SIDE * SIDE:
             raise ValueError(f"input must have shape (n, {SIDE * SIDE}), got {a0.shape}")
         n = len(a0)
         (k1, k2, w3, w4), (b1, b2, b3, b4) = self.weights, self.biases
         cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2)  # (n·28·28, 25)
-        a1, winner1 = pool_relu((cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, -1))  # (n, 14, 14, c1)
+        z1 = (cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, -1)
+        a1 = pool_relu(z1)  # (n, 14, 14, c1)
         cols2 = im2col(a1, KERNEL, pad=0)  # (n·10·10, 25·c1)
-        a2, winner2 = pool_relu((cols2 @ k2.T + b2).reshape(n, 10, 10, -1))  # (n, 5, 5, c2)
+        z2 = (cols2 @ k2.T + b2).reshape(n, 10, 10, -1)
+        a2 = pool_relu(z2)  # (n, 5, 5, c2)
         flat = a2.reshape(n, -1)
         h = activations.relu(flat @ w3.T + b3)  # (n, hidden)
         mask = None
@@ -173,9 +181,10 @@ class ConvNet:
             mask = (rng.random(h.shape, dtype=np.float32) < keep).astype(self.dtype) / self.dtype.type(keep)
             h = h * mask
         out = activations.softmax(h @ w4.T + b4)  # (n, 10)
-        cache = {"cols1": cols1, "winner1": winner1, "a1": a1, "cols2": cols2, "winner2": winner2, "a2": a2}
-        if mask is not None:
-            cache["mask"] = mask
+        cache = {}
+        if for_backprop:
+            cache = {"cols1": cols1, "a1": a1, "winner1": pool_winners(z1), "cols2": cols2, "a2": a2,
+                     "winner2": pool_winners(z2), "mask": mask}
         return [a0, a1.reshape(n, -1), flat, h, out], cache
 
     # ---- backward pass ------------------------------------------------------
@@ -192,14 +201,14 @@ class ConvNet:
             ∂C/∂a2 = δ3 W3 → through pool and ReLU   conv:   ∂C/∂K2 = δ2.T cols2,  ∂C/∂b2 = Σ δ2
             ∂C/∂a1 = col2im(δ2 K2) → pool and ReLU   conv:   ∂C/∂K1 = δ1.T cols1,  ∂C/∂b1 = Σ δ1
         """
-        layers, cache = self._forward(x, rng)
+        layers, cache = self._forward(x, rng, for_backprop=True)
         a0, _, flat, h, out = layers
         y = np.asarray(y, dtype=self.dtype)
         cost = costs.value(self.cost, "softmax", out, y)
         (k1, k2, w3, w4) = self.weights
         delta4 = costs.output_delta(self.cost, "softmax", out, y)  # (n, 10)
         delta3 = activations.backward("relu", h, delta4 @ w4)  # (n, hidden); h is 0 where dropped
-        if "mask" in cache:
+        if cache["mask"] is not None:
             delta3 = delta3 * cache["mask"]
         da2 = (delta3 @ w3).reshape(cache["a2"].shape)  # (n, 5, 5, c2)
         delta2 = pool_relu_backward(da2, cache["a2"], cache["winner2"])  # (n, 10, 10, c2)

@@ -155,6 +155,15 @@ async function showNeuron(neuron) {
   try {
     const answer = await neuronWeights(model, 1, neuron);
     if (model !== selectedModel()) return;
+    if (answer.weights.length !== 784) {
+      // A convolutional first layer: the neuron reads a small window through its channel's kernel.
+      clearImage(ui.neuronWeights);
+      ui.neuronWeights.classList.add("idle");
+      ui.neuronCaption.textContent =
+        `Neuron ${neuron} of hidden layer 1 (${model}) reads a ${answer.shape.join("×")} window of the ` +
+        "drawing through its channel's kernel, not all 784 pixels.";
+      return;
+    }
     drawWeights(ui.neuronWeights, answer.weights);
     ui.neuronWeights.classList.remove("idle");
     const bias = Number.isFinite(answer.bias) ? ` Bias ${answer.bias.toFixed(2)}.` : "";
@@ -182,7 +191,8 @@ async function loadModels() {
       ...list.map((card) => {
         const option = document.createElement("option");
         option.value = card.name;
-        option.textContent = `${card.name} · ${(card.layers || []).join("-")}`;
+        const also = (card.networks || []).slice(1).map((n) => ` + ${n.kind}`).join("");
+        option.textContent = `${card.name} · ${(card.layers || []).join("-")}${also}`;
         return option;
       }),
     );

@@ -2,6 +2,8 @@
 
 import { trainingChart } from "./chart.js";
 
+const KINDS = { mlp: "a fully connected network", convnet: "a convolutional network" };
+
 function fact(list, term, value) {
   const dt = document.createElement("dt");
   dt.textContent = term;
@@ -21,6 +23,11 @@ export function renderModelCard(container, card) {
   const facts = document.createElement("dl");
   facts.className = "facts";
   fact(facts, "Architecture", (card.layers || []).join(" → "));
+  if (Array.isArray(card.networks) && card.networks.length > 1) {
+    // An average: the network above is the one the view shows; the answer is the mean of every network's.
+    const others = card.networks.slice(1).map((n) => `${KINDS[n.kind] || n.kind} (${(n.layers || []).join(" → ")})`);
+    fact(facts, "Averaged with", `${others.join(", ")}: the answer is the mean of their output probabilities`);
+  }
   const acts = card.activations || [];
   const uniform = acts.length && acts.every((a) => a === acts[0]);
   fact(facts, "Activations", uniform ? `${acts[0]} in every layer` : acts.join(", "));

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.convnet import ConvNet, col2im, im2col, pool_relu, pool_relu_backward
+from model.convnet import ConvNet, col2im, im2col, pool_relu, pool_relu_backward, pool_winners
 
 
 def naive_convolution(x: np.ndarray, kernels: np.ndarray, pad: int) -> np.ndarray:
@@ -44,14 +44,14 @@ def test_col2im_is_the_transpose_of_im2col(pad: int) -> None:
 
 def test_pooling_takes_each_blocks_maximum_then_relu() -> None:
     z = np.array([[1.0, -2.0, -5.0, -1.0], [0.5, 3.0, -4.0, -3.0]]).reshape(1, 2, 4, 1)
-    pooled, _ = pool_relu(z)
+    pooled = pool_relu(z)
     assert pooled.reshape(-1).tolist() == [3.0, 0.0]  # max(1, -2, 0.5, 3); max of the negatives, cut to 0
 
 
 def test_a_tied_block_passes_its_gradient_to_one_value() -> None:
     z = np.full((1, 2, 2, 1), 0.5)  # four equal values, as on a blank background
-    pooled, winner = pool_relu(z)
-    dz = pool_relu_backward(np.ones_like(pooled), pooled, winner)
+    pooled = pool_relu(z)
+    dz = pool_relu_backward(np.ones_like(pooled), pooled, pool_winners(z))
     assert dz.reshape(-1).tolist() == [1.0, 0.0, 0.0, 0.0]  # the first, as the maximum's derivative is 1, not 4
 
 

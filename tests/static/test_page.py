@@ -224,6 +224,10 @@ def test_switch_models_and_compare(desktop):
     select_model(page, "default")
     assert prediction(page) == "7"
     assert page.locator("#card-model").inner_text() == "default"
+    # The default averages its MLP, which the view shows, with a convolutional network; both cards say so.
+    card = page.locator("#model-card").inner_text()
+    assert "784 → 1024 → 1024 → 10" in card and "Averaged with\na convolutional network (784 → 3136" in card, card
+    assert page.get_by_test_id("model").locator("option[value=default]").inner_text().endswith("+ convnet")
     page.get_by_test_id("compare").uncheck()
     assert page.locator("#compare-view").is_hidden()
 
