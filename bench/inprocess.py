@@ -31,6 +31,15 @@ from model import blas
 BATCH = 32
 
 
+def describe(network: object) -> str:
+    """A network's name in the table: its kind and shape, e.g. "mlp 784-1024-1024-10" or "convnet 16, 32"."""
+    if getattr(network, "kind", "") == "average":
+        return " + ".join(describe(net) for net in network.networks)  # type: ignore[attr-defined]
+    if getattr(network, "kind", "") == "convnet":
+        return "convnet " + ", ".join(map(str, network.channels))  # type: ignore[attr-defined]
+    return "mlp " + "-".join(map(str, network.sizes))  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=2000)
@@ -44,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     data = image_bytes(url)
     image = open_image(data)
     prepared = preprocess(image)
+    x = prepared.pixels[None]  # (1, 784)
     default, classic = registry.get("default"), registry.get("classic")
     batch_body = json.dumps({"items": [{"image": url}] * BATCH})
     steps: dict[str, Callable[[], object]] = {
@@ -51,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         "data URL → PNG bytes (base64)": lambda: image_bytes(url),
         "PNG → pixels (Pillow decode)": lambda: open_image(data),
         "pixels → 28×28 (preprocess)": lambda: preprocess(image),
-        "network, default (784-1024-1024-10)": lambda: default.model.network.forward(prepared.pixels[None]),
-        "network, classic (784-16-16-10)": lambda: classic.model.network.forward(prepared.pixels[None]),
+        f"network, default ({describe(default.model.network)})": lambda: default.model.network.forward(x),
+        **{
+            f"  of which {describe(net)}": lambda net=net: net.forward(x)
+            for net in getattr(default.model.network, "networks", [])
+        },
+        "network, classic (784-16-16-10)": lambda: classic.model.network.forward(x),
         "network + answer object, default": lambda: predict(default, [prepared], [False]),
         "all of it, default (app.inference.answer)": lambda: answer(default, PredictRequest.model_validate_json(body)),
         f"batch of {BATCH}, per drawing (answer_batch)": lambda: answer_batch(
@@ -74,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     runs[batch_step] /= BATCH
     print(f"\none drawing: {len(data):,}-byte PNG, {image.size[0]}×{image.size[1]} {image.mode}; {args.runs} runs "
           f"({args.runs // 10} of the batch)")
-    print(f"{'step':<44} {'median ms':>9} {'p99 ms':>8} {'min ms':>8}")
+    print(f"{'step':<58} {'median ms':>9} {'p99 ms':>8} {'min ms':>8}")
     for name, values in runs.items():
-        print(f"{name:<44} {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} {values.min():>8.3f}")
+        print(f"{name:<58} {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} {values.min():>8.3f}")
     print(f"\nload average at the end: {machine.load_average()}")
     return 0
 
