@@ -78,6 +78,12 @@ def pool_relu_backward(da: Array, a: Array, winner: Array) -> Array:
     return dblocks.reshape(n, h2, w2, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, 2 * h2, 2 * w2, c)
 
 
+def weight_shapes(channels: Sequence[int], hidden: int) -> list[tuple[int, int]]:
+    """The shapes of K1, K2, W3 and W4 (each layer's biases: its first number) for these channels and hidden size."""
+    c1, c2 = channels
+    return [(c1, KERNEL * KERNEL), (c2, KERNEL * KERNEL * c1), (hidden, 5 * 5 * c2), (10, hidden)]
+
+
 class ConvNet:
     """The network in the module docstring. ``weights`` and ``biases`` (in layer order) are its parameters:
 
@@ -109,15 +115,11 @@ class ConvNet:
         self.sizes = [SIDE * SIDE, 14 * 14 * c1, 5 * 5 * c2, self.hidden, 10]
         self.activations = ["relu", "relu", "relu", "softmax"]
         self.cost = "cross_entropy"
-        fan_ins = [KERNEL * KERNEL, KERNEL * KERNEL * c1, 5 * 5 * c2, self.hidden]
-        fan_outs = [c1, c2, self.hidden, 10]
         rng = np.random.default_rng(seed)
         # He initialisation, for ReLU: W ~ N(0, 2/fan_in), b = 0.
-        self.weights = [
-            (rng.standard_normal((fan_out, fan_in)) * np.sqrt(2.0 / fan_in)).astype(self.dtype)
-            for fan_in, fan_out in zip(fan_ins, fan_outs)
-        ]
-        self.biases = [np.zeros(fan_out, self.dtype) for fan_out in fan_outs]
+        shapes = weight_shapes(self.channels, self.hidden)
+        self.weights = [(rng.standard_normal(s) * np.sqrt(2.0 / s[1])).astype(self.dtype) for s in shapes]
+        self.biases = [np.zeros(s[0], self.dtype) for s in shapes]
 
     @property
     def parameter_count(self) -> int:
@@ -168,10 +170,10 @@ class ConvNet:
         n = len(a0)
         (k1, k2, w3, w4), (b1, b2, b3, b4) = self.weights, self.biases
         cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2)  # (n·28·28, 25)
-        z1 = (cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, -1)
+        z1 = (cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, len(k1))
         a1 = pool_relu(z1)  # (n, 14, 14, c1)
         cols2 = im2col(a1, KERNEL, pad=0)  # (n·10·10, 25·c1)
-        z2 = (cols2 @ k2.T + b2).reshape(n, 10, 10, -1)
+        z2 = (cols2 @ k2.T + b2).reshape(n, 10, 10, len(k2))
         a2 = pool_relu(z2)  # (n, 5, 5, c2)
         flat = a2.reshape(n, -1)
         h = activations.relu(flat @ w3.T + b3)  # (n, hidden)

@@ -1,7 +1,8 @@
 """Train a network on MNIST and save its weights.
 
     python -m model.train --preset classic       # 784-16-16-10, sigmoid, quadratic cost, SGD+momentum
-    python -m model.train --preset default       # the accurate model the app uses by default
+    python -m model.train --preset default       # the MLP of the model the app uses by default → build/
+    python -m model.train --preset convnet       # the convnet averaged with it (python -m model.combine) → build/
     python -m model.train --preset classic --epochs 5 --lr 1.0 --output /tmp/try.npz
     python -m model.train --preset default --threads 1   # on a machine whose cores other work shares
 
@@ -132,18 +133,14 @@ PRESETS: dict[str, Config] = {
         seed=0,
     ),
     # A network that sees strokes (model/convnet.py), trained to be averaged with the default MLP
-    # (`python -m model.average`): alone it is no better on real drawings, but the two make different
+    # (`python -m model.combine`): alone it is no better on real drawings, but the two make different
     # mistakes. Its recipe is the default's augmentation with the usual settings of a small convnet
     # (dropout 0.3 on its dense layer, Adam, batches of 128, 40 epochs of about 45 s on one core).
     "convnet": Config(
         name="convnet",
-        kind="convnet",
+        kind="convnet",  # ReLU, softmax outputs and cross-entropy, He initialisation: model/convnet.py
         channels=[16, 32],
         hidden=128,
-        hidden_activation="relu",
-        output_activation="softmax",
-        cost="cross_entropy",
-        init="he",
         optimizer="adam",
         lr=2e-3,
         schedule="cosine",
@@ -156,6 +153,22 @@ PRESETS: dict[str, Config] = {
         augmentation=Augmentation(restroke=0.5, flags=0.5, crossbars=0.5),
         seed=0,
     ),
+}
+
+
+# Where each preset's weights go without --output. The default model served is the default preset's MLP
+# averaged with the convnet (`make train` combines them), so neither goes straight into the served folder.
+WEIGHTS = Path(__file__).parent / "weights"
+BUILD = Path(__file__).resolve().parent.parent / "build"
+OUTPUTS = {
+    "classic": WEIGHTS / "classic.npz",
+    "default": BUILD / "default-mlp.npz",
+    "convnet": BUILD / "default-convnet.npz",
+}
+# Settings that only one kind of network has: given for the other kind, they are refused, and not recorded.
+ONLY_FOR = {
+    "mlp": {"sizes", "hidden_activation", "output_activation", "cost", "init"},
+    "convnet": {"channels", "hidden"},
 }
 
 
@@ -287,7 +300,20 @@ def config_from_args(args: argparse.Namespace) -> Config:
                 overrides[key] = [int(s) for s in overrides[key].split(",")]
             except ValueError:
                 raise ValueError(f"--{key} takes whole numbers separated by commas, got {overrides[key]!r}") from None
-    return dataclasses.replace(config, **overrides)
+    config = dataclasses.replace(config, **overrides)
+    other = "convnet" if config.kind == "mlp" else "mlp"
+    misplaced = sorted(ONLY_FOR[other] & overrides.keys())
+    if misplaced:
+        options = ", ".join("--" + key.replace("_", "-") for key in misplaced)
+        raise ValueError(f"{options}: only for a{'n' if other == 'mlp' else ''} {other}, not the {config.kind} "
+                         f"of preset {args.preset!r}")
+    return config
+
+
+def recorded_settings(config: Config) -> dict[str, Any]:
+    """The training settings saved with the weights: those that apply to the config's kind of network."""
+    other = "convnet" if config.kind == "mlp" else "mlp"
+    return {key: value for key, value in dataclasses.asdict(config).items() if key not in ONLY_FOR[other]}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -297,7 +323,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--preset", choices=sorted(PRESETS), default="default")
-    p.add_argument("--output", type=Path, help="weights file to write (default: model/weights/PRESET.npz)")
+    p.add_argument("--output", type=Path, help="weights file to write (default: model/weights/classic.npz, "
+                   "build/default-mlp.npz or build/default-convnet.npz)")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
     p.add_argument(
@@ -360,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, mnist.MnistError, FeedbackError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    output = args.output or Path(__file__).parent / "weights" / f"{args.preset}.npz"
+    output = args.output or OUTPUTS[args.preset]
     x_all, labels_all = mnist.as_vectors(data.train_images), data.train_labels
     if config.holdout >= len(x_all):
         print(f"error: --holdout {config.holdout} leaves none of the {len(x_all)} training images", file=sys.stderr)
@@ -389,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted before the first epoch finished; nothing saved", file=sys.stderr)
         return 130
     test = evaluate(network, mnist.as_vectors(data.test_images), data.test_labels)
-    settings = dataclasses.asdict(config)
+    settings = recorded_settings(config)
     metadata = {
         "name": config.name,
         "training": settings,

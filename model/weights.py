@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from model.average import Average
-from model.convnet import ConvNet
+from model.convnet import ConvNet, weight_shapes
 from model.network import Network
 
 FORMAT_VERSION = 1
@@ -67,6 +67,7 @@ def save_average(path: str | Path, networks: list[tuple[AnyNetwork, dict[str, An
         **metadata,
         "format_version": FORMAT_VERSION,
         **describe(first),
+        "kind": "average",
         "parameters": sum(net.parameter_count for net, _ in networks),
         "networks": members,
     }
@@ -143,11 +144,12 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
     meta = json.loads(str(arrays["metadata"]))
     if not isinstance(meta, dict):
         raise ValueError("metadata is not a JSON object")
-    members = meta.get("networks")
-    if members is None:
+    if meta.get("kind") != "average":
         network = _network(meta, arrays, "")
         expected = {f"{k}{l}" for k in "Wb" for l in range(1, len(network.sizes))}
     else:
+        _check_version(meta)
+        members = meta.get("networks")
         if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, dict) for m in members):
             raise ValueError("'networks' must list the metadata of two or more networks")
         networks = [_network(member, arrays, f"net{i}.") for i, member in enumerate(members, start=1)]
@@ -159,33 +161,55 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
     return Model(network, meta)
 
 
-def _network(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -> AnyNetwork:
-    """The network ``meta`` describes, with its parameters from ``arrays`` (named ``{prefix}W1`` …)."""
+def _check_version(meta: dict[str, Any]) -> None:
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(f"format version {version!r}, this code reads {FORMAT_VERSION}")
+
+
+def _counts(meta: dict[str, Any], key: str) -> list[int]:
+    """``meta[key]``, a whole number or a list of them, each at least 1, as a list; ValueError otherwise."""
+    value = meta[key]
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
+        raise ValueError(f"{key} must be whole numbers of at least 1, got {value!r}")
+    return values
+
+
+def _network(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -> AnyNetwork:
+    """The network ``meta`` describes, with its parameters from ``arrays`` (named ``{prefix}W1`` …)."""
+    _check_version(meta)
     kind = meta.get("kind", "mlp")  # files written before there were two kinds hold MLPs
-    network: AnyNetwork
+    # Every array's shape is checked against the metadata before a network is built, so that numbers in the
+    # metadata alone never make this allocate more than the file's own arrays hold.
     if kind == "mlp":
-        network = Network(meta["sizes"], meta["activations"], meta["cost"])  # validates the names and layer count
+        sizes = _counts(meta, "sizes")
+        shapes = [(rows, cols) for rows, cols in zip(sizes[1:], sizes[:-1])]
+        described = f"sizes {sizes}"
     elif kind == "convnet":
-        network = ConvNet(meta["channels"], meta["hidden"])  # validates the channels and hidden size
+        channels, hidden = _counts(meta, "channels"), _counts(meta, "hidden")
+        if len(channels) != 2 or len(hidden) != 1:
+            raise ValueError(f"a convnet has two channel counts and one hidden size, got {channels} and {hidden}")
+        shapes = weight_shapes(channels, hidden[0])
+        described = f"channels {channels}, hidden {hidden[0]}"
     else:
         raise ValueError(f"unknown kind of network {kind!r} (this code reads mlp and convnet)")
-    for l, (w0, b0) in enumerate(zip(network.weights, network.biases), start=1):
+    for l, shape in enumerate(shapes, start=1):
         w, b = arrays.get(f"{prefix}W{l}"), arrays.get(f"{prefix}b{l}")
         if w is None or b is None:
             raise ValueError(f"layer {l}: missing {prefix}W{l} or {prefix}b{l}")
-        if w.shape != w0.shape or b.shape != b0.shape:
-            shape = f"sizes {network.sizes}" if kind == "mlp" else f"channels {network.channels}"
+        if w.shape != shape or b.shape != shape[:1]:
             raise ValueError(
-                f"layer {l}: {prefix}W{l} {w.shape} and {prefix}b{l} {b.shape} do not match {shape} "
-                f"(expected {w0.shape} and {b0.shape})"
+                f"layer {l}: {prefix}W{l} {w.shape} and {prefix}b{l} {b.shape} do not match {described} "
+                f"(expected {shape} and {shape[:1]})"
             )
         if w.dtype.kind != "f" or b.dtype.kind != "f":
             raise ValueError(f"layer {l}: weights must be floating point, got {w.dtype} and {b.dtype}")
         if not (np.isfinite(w).all() and np.isfinite(b).all()):
             raise ValueError(f"layer {l}: weights contain NaN or infinity")
-        network.weights[l - 1] = w.astype(np.float32)
-        network.biases[l - 1] = b.astype(np.float32)
+    # Network() checks the activations' names and count, and the cost.
+    network = Network(sizes, meta["activations"], meta["cost"]) if kind == "mlp" else ConvNet(channels, hidden[0])
+    for l in range(1, len(shapes) + 1):
+        network.weights[l - 1] = arrays[f"{prefix}W{l}"].astype(np.float32)
+        network.biases[l - 1] = arrays[f"{prefix}b{l}"].astype(np.float32)
     return network

@@ -28,7 +28,8 @@ def test_train_writes_a_loadable_model(fake_mnist: Path, tmp_path: Path, capsys:
     assert "epoch   2: loss" in printed and "held-out accuracy" in printed and "test accuracy" in printed
     model = load(out)
     meta = model.metadata
-    assert meta["name"] == "tiny" and meta["sizes"] == [784, 8, 10]
+    assert meta["name"] == "tiny" and meta["sizes"] == [784, 8, 10] and meta["kind"] == "mlp"
+    assert "channels" not in meta["training"]  # a convnet's setting
     assert [h["epoch"] for h in meta["history"]] == [1, 2]
     assert len(meta["confusion_matrix"]) == 10 and sum(map(sum, meta["confusion_matrix"])) == 20
     assert meta["training"]["optimizer"] == "momentum" and len(meta["data_sha256"]) == 64
@@ -43,6 +44,7 @@ def test_train_writes_a_convnet(fake_mnist: Path, tmp_path: Path) -> None:
     model = load(out)
     assert model.network.kind == "convnet" and model.network.channels == [2, 3] and model.network.hidden == 8
     assert model.metadata["training"]["kind"] == "convnet" and len(model.metadata["history"]) == 1
+    assert "sizes" not in model.metadata["training"] and "cost" not in model.metadata["training"]  # not a convnet's
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,10 @@ def test_train_writes_a_convnet(fake_mnist: Path, tmp_path: Path) -> None:
     [
         (["--sizes", "784,0,10"], "positive layer sizes"),
         (["--preset", "convnet", "--channels", "16"], "two positive channel counts"),
-        (["--channels", "16,x"], "--channels takes whole numbers separated by commas, got '16,x'"),
+        (["--preset", "convnet", "--channels", "16,x"], "--channels takes whole numbers separated by commas"),
+        (["--preset", "convnet", "--cost", "quadratic", "--sizes", "784,10"],
+         "--cost, --sizes: only for an mlp, not the convnet of preset 'convnet'"),
+        (["--hidden", "64"], "--hidden: only for a convnet, not the mlp of preset 'default'"),
         (["--lr", "-1"], "must be positive"),
         (["--cost", "cross_entropy", "--output-activation", "relu"], "sigmoid or softmax"),
         (["--threads", "0"], "--threads must be a whole number ≥ 1"),

@@ -99,6 +99,27 @@ def test_backprop_matches_finite_differences(blank_border: bool) -> None:
         assert relative_error(grad, numerical_gradient(net, x, y, param)) < 1e-6
 
 
+def test_backprop_with_dropout_matches_finite_differences() -> None:
+    """The same neurons dropped in every evaluation (a generator of the same seed each time)."""
+    net, x, y = small_net_and_batch()
+    net.dropout = 0.5
+
+    def cost_dropped(net: ConvNet, x: np.ndarray, y: np.ndarray) -> float:
+        return float(-np.sum(y * np.log(net.forward(x, np.random.default_rng(5))[-1])) / len(x))
+
+    _, nabla_w, nabla_b = net.backprop(x, y, np.random.default_rng(5))
+    for param, grad in zip(net.weights[2:] + net.biases[2:], nabla_w[2:] + nabla_b[2:], strict=True):
+        h, numerical = 1e-6, np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            old = param[idx]
+            param[idx] = old + h
+            plus = cost_dropped(net, x, y)
+            param[idx] = old - h
+            numerical[idx] = (plus - cost_dropped(net, x, y)) / (2 * h)
+            param[idx] = old
+        assert relative_error(grad, numerical) < 1e-6
+
+
 def test_the_gradient_check_can_fail() -> None:
     net, x, y = small_net_and_batch()
     _, nabla_w, _ = net.backprop(x, y)

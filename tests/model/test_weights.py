@@ -175,7 +175,7 @@ def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
     member = json.loads(str(meta()))
     networks = [member, {**member, **member_overrides}]
     arrays = {f"net{i}.{k}": v for i in (1, 2) for k, v in good_arrays().items()}
-    return {"metadata": np.array(json.dumps({**member, "networks": networks})), **arrays}
+    return {"metadata": np.array(json.dumps({**member, "kind": "average", "networks": networks})), **arrays}
 
 
 @pytest.mark.parametrize(
@@ -185,11 +185,48 @@ def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
         ({k: v for k, v in average_arrays().items() if k != "net2.b1"}, "missing net2.W1 or net2.b1"),
         (average_arrays(kind="transformer"), "unknown kind of network 'transformer'"),
         (average_arrays(activations=["relu", "sigmoid"]), "network 2 .* cannot be averaged"),
-        ({**average_arrays(), "metadata": np.array(json.dumps({**json.loads(str(meta())), "networks": [{}]}))},
-         "two or more networks"),
+        ({**average_arrays(), "metadata": np.array(json.dumps({**json.loads(str(meta())), "kind": "average",
+                                                                "networks": [{}]}))}, "two or more networks"),
+        ({**average_arrays(), "metadata": np.array(json.dumps({"kind": "average", "format_version": 0}))},
+         "format version 0"),
     ],
 )
 def test_a_broken_average_is_named(tmp_path: Path, arrays: dict, message: str) -> None:
     write_npz(tmp_path / "bad.npz", **arrays)
     with pytest.raises(WeightsError, match=message):
+        load(tmp_path / "bad.npz")
+
+
+def convnet_arrays(**overrides: object) -> dict[str, np.ndarray]:
+    """A small convnet's arrays, with its metadata overridden."""
+    net = ConvNet([2, 3], hidden=8)
+    meta = {"name": "c", "format_version": 1, "kind": "convnet", "channels": [2, 3], "hidden": 8, **overrides}
+    arrays = {f"{k}{l}": a for k, group in (("W", net.weights), ("b", net.biases)) for l, a in enumerate(group, 1)}
+    return {"metadata": np.array(json.dumps(meta)), **arrays}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"channels": [float("inf"), 3]}, "channels must be whole numbers of at least 1, got \\[inf, 3\\]"),
+        ({"channels": "23"}, "channels must be whole numbers"),
+        ({"channels": [2.9, 3.5]}, "channels must be whole numbers"),
+        ({"hidden": True}, "hidden must be whole numbers"),
+        ({"channels": [2, 3, 4]}, "two channel counts and one hidden size"),
+        # Sizes far beyond the arrays are refused by their shapes, before any network of that size is built.
+        ({"hidden": 10**12}, "do not match channels \\[2, 3\\], hidden 1000000000000"),
+    ],
+)
+def test_a_convnets_metadata_is_checked_before_anything_is_built(tmp_path: Path, overrides: dict,
+                                                                  message: str) -> None:
+    write_npz(tmp_path / "bad.npz", **convnet_arrays(**overrides))
+    with pytest.raises(WeightsError, match=message):
+        load(tmp_path / "bad.npz")
+    write_npz(tmp_path / "good.npz", **convnet_arrays())
+    assert load(tmp_path / "good.npz").network.channels == [2, 3]
+
+
+def test_an_mlp_far_larger_than_its_arrays_is_refused_by_shape(tmp_path: Path) -> None:
+    write_npz(tmp_path / "bad.npz", metadata=meta(sizes=[784, 10**6, 10**6, 10]), **good_arrays())
+    with pytest.raises(WeightsError, match="do not match sizes"):
         load(tmp_path / "bad.npz")
