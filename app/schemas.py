@@ -128,7 +128,10 @@ class NeuronWeights(BaseModel):
         description="[28, 28] for an MLP's first layer (reshape the weights row-major), a convolution's kernel "
         "[5, 5] or [5, 5, channels], else [n]."
     )
-    weights: list[float] = Field(description="One weight per neuron of the previous layer (per pixel for layer 1).")
+    weights: list[float] = Field(
+        description="One weight per neuron of the previous layer (per pixel for an MLP's layer 1), or a "
+        "convolution's kernel, in the order of `shape`."
+    )
     bias: float
 
     model_config = ConfigDict(

@@ -10,7 +10,7 @@ on MNIST test and the canvas set of ``make canvas-eval``, for the record only::
     python -m bench.average_tune build/default-mlp.npz bench/out/convnet-seed*.npz [--canvas]
 
 The canvas set is scored in process (its drawings encoded as PNG, decoded and preprocessed by the API's
-own functions, no HTTP): with 32 groups of networks that is far quicker, and it makes exactly the mistakes
+own functions, no HTTP): with every group of networks that is far quicker, and it makes exactly the mistakes
 the API makes.
 """
 
@@ -75,12 +75,12 @@ def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarr
 
 
 def networks_in(paths: list[Path]) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """Each file's networks by a readable name ("default.npz" or "default.npz #2 convnet"); raise WeightsError."""
+    """Each file's networks by its path, and an average's by number ("….npz #2 convnet"); raise WeightsError."""
     found = {}
     for path in paths:
         inside = members(path)
         for i, (network, _) in enumerate(inside, start=1):
-            name = path.name if len(inside) == 1 else f"{path.name} #{i} {network.kind}"
+            name = str(path) if len(inside) == 1 else f"{path} #{i} {network.kind}"
             found[name] = lambda x, net=network: np.concatenate(  # 2,000 at a time: a convnet's im2col is large
                 [net.feedforward(x[j : j + 2000]) for j in range(0, len(x), 2000)]
             )

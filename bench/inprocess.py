@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  of which {describe(net)}": lambda net=net: net.forward(x)
             for net in getattr(default.model.network, "networks", [])
         },
-        "network, classic (784-16-16-10)": lambda: classic.model.network.forward(x),
+        f"network, classic ({describe(classic.model.network)})": lambda: classic.model.network.forward(x),
         "network + answer object, default": lambda: predict(default, [prepared], [False]),
         "all of it, default (app.inference.answer)": lambda: answer(default, PredictRequest.model_validate_json(body)),
         f"batch of {BATCH}, per drawing (answer_batch)": lambda: answer_batch(

@@ -75,7 +75,7 @@ class Network:
 
     def incoming(self, layer: int, neuron: int) -> tuple[Array, tuple[int, ...], float]:
         """Neuron ``neuron`` of layer ``layer`` (1 = first hidden): its incoming weights (sizes[layer-1],), their
-        shape as an image ((28, 28) for the first layer of a 784-input network, else one row), and its bias."""
+        shape (an image, (28, 28), for the first layer of a network with a square input, else one row), its bias."""
         weights = self.weights[layer - 1][neuron]
         side = int(round(weights.size**0.5))
         shape = (side, side) if layer == 1 and side * side == weights.size else (weights.size,)
