@@ -4,7 +4,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-CONVNET_SEED ?= 1
 
 .PHONY: install run test lint train evaluate canvas-eval clean docker-test constraints audit loadtest fuzz \
 	bench bench-trainer bench-inprocess bench-service bench-container
@@ -31,7 +30,7 @@ test: lint
 train: install
 	$(PY) -m model.train --preset classic
 	$(PY) -m model.train --preset default --output build/default-mlp.npz
-	$(PY) -m model.train --preset convnet --seed $(CONVNET_SEED) --output build/default-convnet.npz
+	$(PY) -m model.train --preset convnet --output build/default-convnet.npz
 	$(PY) -m model.combine build/default-mlp.npz build/default-convnet.npz --output model/weights/default.npz
 
 evaluate: install
