@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from model import activations, costs
 
@@ -36,10 +36,18 @@ SIDE = 28
 def im2col(x: Array, k: int, pad: int) -> Array:
     """x (n, H, W, C) → cols (n·H'·W', k·k·C): each k×k window of x padded with ``pad`` zeros, as one row
     ordered (row, column, channel), windows in the order of their top-left corner, image by image."""
-    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad else x
-    windows = sliding_window_view(padded, (k, k), axis=(1, 2))  # (n, H', W', C, k, k), a view
-    n, out_h, out_w, channels = windows.shape[:4]
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, k * k * channels)  # a copy
+    n, height, width, channels = x.shape
+    padded = x
+    if pad:  # np.pad does the same, twenty times slower for one drawing
+        padded = np.zeros((n, height + 2 * pad, width + 2 * pad, channels), x.dtype)
+        padded[:, pad : pad + height, pad : pad + width] = x
+    out_h, out_w = padded.shape[1] - k + 1, padded.shape[2] - k + 1
+    s_image, s_row, s_col, s_channel = padded.strides
+    # A view whose element [i, r, c, dr, dc, ch] is padded[i, r + dr, c + dc, ch]: windows, read in place.
+    windows = as_strided(
+        padded, (n, out_h, out_w, k, k, channels), (s_image, s_row, s_col, s_row, s_col, s_channel), writeable=False
+    )
+    return windows.reshape(n * out_h * out_w, k * k * channels)  # the one copy
 
 
 def col2im(dcols: Array, k: int, pad: int, shape: tuple[int, ...]) -> Array:
