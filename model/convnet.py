@@ -64,8 +64,12 @@ def col2im(dcols: Array, k: int, pad: int, shape: tuple[int, ...]) -> Array:
 
 def pool_relu(z: Array) -> Array:
     """2×2 max-pool then ReLU: z (n, H, W, C) → a (n, H/2, W/2, C)."""
-    n, h, w, c = z.shape
-    return np.maximum(z.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4)), 0)
+    # The larger of each block's top two and of its bottom two, then of those: three element-wise maximums
+    # over strided views, several times quicker than a reduction over two axes.
+    top = np.maximum(z[:, 0::2, 0::2], z[:, 0::2, 1::2])
+    bottom = np.maximum(z[:, 1::2, 0::2], z[:, 1::2, 1::2])
+    peak = np.maximum(top, bottom, out=top)
+    return np.maximum(peak, 0, out=peak)
 
 
 def pool_winners(z: Array) -> Array:
