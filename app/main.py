@@ -49,8 +49,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for loaded in registry.models.values():
         info = loaded.info
         log.info(
-            "model %s: layers %s, %s parameters, test accuracy %s",
+            "model %s: %s, layers %s, %s parameters, test accuracy %s",
             info.name,
+            info.kind if not info.networks else " + ".join(n.kind for n in info.networks),
             info.layers,
             f"{info.parameters:,}",
             info.test_accuracy,

@@ -1,6 +1,6 @@
 """Combine trained networks into one model that answers with the mean of their outputs (``model.average``).
 
-    python -m model.combine model/weights/default.npz bench/out/convnet.npz --output model/weights/default.npz
+    python -m model.combine build/default-mlp.npz build/default-convnet.npz --output model/weights/default.npz
 
 The first file's network is the one the page shows (its layers, its first layer's weights); each file's
 metadata — training settings, history, test accuracy — is kept whole inside the new file. The combined
@@ -12,10 +12,13 @@ A file that already combines networks is read as its networks, so one can be com
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from model import mnist
 from model.average import Average
@@ -33,6 +36,14 @@ def members(path: Path) -> list[tuple[Network | ConvNet, dict[str, Any]]]:
     return [(model.network, model.metadata)]
 
 
+def same_network(a: Network | ConvNet, b: Network | ConvNet) -> bool:
+    """Whether two networks are one: the same kind, shapes and parameters."""
+    params_a, params_b = [*a.weights, *a.biases], [*b.weights, *b.biases]
+    return a.kind == b.kind and len(params_a) == len(params_b) and all(
+        p.shape == q.shape and np.array_equal(p, q) for p, q in zip(params_a, params_b)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m model.combine", description=__doc__.split("\n\n")[0])
     p.add_argument("weights", nargs="+", type=Path, help="two or more weights files; the first one is shown")
@@ -43,8 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         networks = [member for path in args.weights for member in members(path)]
         average = Average([net for net, _ in networks])  # says which network cannot be averaged, and why
+        for i, (net, _) in enumerate(networks):
+            for j, (other, _) in enumerate(networks[:i]):
+                if same_network(net, other):
+                    raise ValueError(f"networks {j + 1} and {i + 1} are the same network: each would count twice")
         if args.output.suffix != ".npz":
             raise ValueError(f"--output {args.output}: expected a .npz file")
+        folder = next(p for p in (args.output.parent, *args.output.parent.parents) if p.exists())  # made if missing
+        if not os.access(folder, os.W_OK):  # checked before the evaluation, not found after it
+            raise ValueError(f"--output {args.output}: cannot write in {folder}")
         data = mnist.load(args.data_dir)
     except (WeightsError, ValueError, mnist.MnistError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -11,9 +11,11 @@ Any setting of a preset can be overridden on the command line. The last
 epoch (the test set is only evaluated once, after training). Ctrl-C stops
 cleanly, saving the weights of the last completed epoch.
 
-Learning from the drawings people corrected in the page:
+Learning from the drawings people corrected in the page (the default model is both networks, combined):
 
     python -m model.train --preset default --extra-data data/feedback.sqlite3 --extra-weight 5
+    python -m model.train --preset convnet --extra-data data/feedback.sqlite3 --extra-weight 5
+    python -m model.combine build/default-mlp.npz build/default-convnet.npz --output /tmp/mine.npz
 
 ``--extra-data`` (repeatable; a feedback database or an export of one, see ``python -m model.feedback``)
 adds the collected drawings, with the label the person gave, to the MNIST training images. Each counts

@@ -135,7 +135,12 @@ def load(path: str | Path) -> Model:
     try:
         return _build(arrays)
     except (KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
-        raise WeightsError(f"{path}: {err}") from err
+        raise WeightsError(f"{path}: {_reason(err)}") from err
+
+
+def _reason(err: Exception) -> str:
+    """An error's message; a KeyError's bare key becomes a sentence."""
+    return f"metadata has no {err.args[0]!r}" if isinstance(err, KeyError) else str(err)
 
 
 def _build(arrays: dict[str, np.ndarray]) -> Model:
@@ -152,7 +157,12 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
         members = meta.get("networks")
         if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, dict) for m in members):
             raise ValueError("'networks' must list the metadata of two or more networks")
-        networks = [_network(member, arrays, f"net{i}.") for i, member in enumerate(members, start=1)]
+        networks = []
+        for i, member in enumerate(members, start=1):
+            try:
+                networks.append(_network(member, arrays, f"net{i}."))
+            except (KeyError, ValueError, TypeError) as err:
+                raise ValueError(f"network {i} ({member.get('kind', 'mlp')}): {_reason(err)}") from err
         network = Average(networks)  # checks that their outputs can be averaged
         expected = {f"net{i}.{k}{l}" for i, n in enumerate(networks, 1) for k in "Wb" for l in range(1, len(n.sizes))}
     extra = set(arrays) - {"metadata"} - expected

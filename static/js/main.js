@@ -28,7 +28,7 @@ const ui = {
   neuronHelp: [...$("neuron-caption").childNodes].map((node) => node.cloneNode(true)),
 };
 
-// Until /api/models answers, the two networks the service ships.
+// Until /api/models answers, the two models the service ships.
 const cards = new Map([
   ["default", { name: "default", layers: [784, 1024, 1024, 10], activations: ["relu", "relu", "softmax"] }],
   ["classic", { name: "classic", layers: [784, 16, 16, 10], activations: ["sigmoid", "sigmoid", "sigmoid"] }],
@@ -160,8 +160,8 @@ async function showNeuron(neuron) {
       clearImage(ui.neuronWeights);
       ui.neuronWeights.classList.add("idle");
       ui.neuronCaption.textContent =
-        `Neuron ${neuron} of hidden layer 1 (${model}) reads a ${answer.shape.join("×")} window of the ` +
-        "drawing through its channel's kernel, not all 784 pixels.";
+        `Neuron ${neuron} of hidden layer 1 (${model}) is one position of a convolution: it shares its ` +
+        `channel's ${answer.shape.join("×")} kernel with the others and reads a small patch, not all 784 pixels.`;
       return;
     }
     drawWeights(ui.neuronWeights, answer.weights);

@@ -23,7 +23,8 @@ export function renderModelCard(container, card) {
   const facts = document.createElement("dl");
   facts.className = "facts";
   fact(facts, "Architecture", (card.layers || []).join(" → "));
-  if (Array.isArray(card.networks) && card.networks.length > 1) {
+  const averaged = Array.isArray(card.networks) && card.networks.length > 1;
+  if (averaged) {
     // An average: the network above is the one the view shows; the answer is the mean of every network's.
     const others = card.networks.slice(1).map((n) => `${KINDS[n.kind] || n.kind} (${(n.layers || []).join(" → ")})`);
     fact(facts, "Averaged with", `${others.join(", ")}: the answer is the mean of their output probabilities`);
@@ -36,7 +37,7 @@ export function renderModelCard(container, card) {
   const accuracy = Number(card.test_accuracy);
   fact(facts, "Test accuracy", Number.isFinite(accuracy) && card.test_accuracy !== null
     ? `${(100 * accuracy).toFixed(2)}% of MNIST's 10,000 test digits` : "not measured");
-  fact(facts, "Trained", formatDate(card.trained_at));
+  fact(facts, averaged ? "Combined" : "Trained", formatDate(card.trained_at));
 
   const figure = document.createElement("figure");
   figure.className = "curve";
@@ -50,7 +51,7 @@ export function renderModelCard(container, card) {
     const acc = document.createElement("span");
     acc.className = "legend acc";
     acc.textContent = "validation accuracy";
-    caption.append("Training curve: ", loss, " ", acc);
+    caption.append(averaged ? "Training curve of the first network: " : "Training curve: ", loss, " ", acc);
   } else {
     caption.textContent = "No training history was saved with this model.";
   }

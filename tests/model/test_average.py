@@ -70,6 +70,7 @@ def test_combine_refuses_readably(fake_mnist: Path, tmp_path: Path, capsys: pyte
         ([tmp_path / "mlp.npz", tmp_path / "classic.npz"], "cannot be averaged"),
         ([tmp_path / "mlp.npz"], "two or more networks"),
         ([tmp_path / "mlp.npz", tmp_path / "missing.npz"], "missing.npz: no such file"),
+        ([tmp_path / "mlp.npz", tmp_path / "mlp.npz"], "networks 1 and 2 are the same network"),
     ]
     for paths, message in cases:
         args = [*map(str, paths), "--output", str(tmp_path / "out.npz"), "--data-dir", str(fake_mnist)]

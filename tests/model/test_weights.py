@@ -183,7 +183,7 @@ def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
     [
         ({**average_arrays(), "W1": np.zeros(3)}, "unexpected arrays"),
         ({k: v for k, v in average_arrays().items() if k != "net2.b1"}, "missing net2.W1 or net2.b1"),
-        (average_arrays(kind="transformer"), "unknown kind of network 'transformer'"),
+        (average_arrays(kind="transformer"), "network 2 \\(transformer\\): unknown kind of network 'transformer'"),
         (average_arrays(activations=["relu", "sigmoid"]), "network 2 .* cannot be averaged"),
         ({**average_arrays(), "metadata": np.array(json.dumps({**json.loads(str(meta())), "kind": "average",
                                                                 "networks": [{}]}))}, "two or more networks"),
@@ -229,4 +229,19 @@ def test_a_convnets_metadata_is_checked_before_anything_is_built(tmp_path: Path,
 def test_an_mlp_far_larger_than_its_arrays_is_refused_by_shape(tmp_path: Path) -> None:
     write_npz(tmp_path / "bad.npz", metadata=meta(sizes=[784, 10**6, 10**6, 10]), **good_arrays())
     with pytest.raises(WeightsError, match="do not match sizes"):
+        load(tmp_path / "bad.npz")
+
+
+def test_a_missing_metadata_entry_is_named_as_such(tmp_path: Path) -> None:
+    arrays = convnet_arrays()
+    described = json.loads(str(arrays["metadata"]))
+    del described["channels"]
+    write_npz(tmp_path / "bad.npz", **{**arrays, "metadata": np.array(json.dumps(described))})
+    with pytest.raises(WeightsError, match="bad.npz: metadata has no 'channels'"):
+        load(tmp_path / "bad.npz")
+    arrays = average_arrays()
+    described = json.loads(str(arrays["metadata"]))
+    del described["networks"][1]["cost"]
+    write_npz(tmp_path / "bad.npz", **{**arrays, "metadata": np.array(json.dumps(described))})
+    with pytest.raises(WeightsError, match=r"bad.npz: network 2 \(mlp\): metadata has no 'cost'"):
         load(tmp_path / "bad.npz")

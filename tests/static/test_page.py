@@ -227,6 +227,7 @@ def test_switch_models_and_compare(desktop):
     # The default averages its MLP, which the view shows, with a convolutional network; both cards say so.
     card = page.locator("#model-card").inner_text()
     assert "784 → 1024 → 1024 → 10" in card and "Averaged with\na convolutional network (784 → 3136" in card, card
+    assert "Training curve of the first network" in card and "Combined" in card
     assert page.get_by_test_id("model").locator("option[value=default]").inner_text().endswith("+ convnet")
     page.get_by_test_id("compare").uncheck()
     assert page.locator("#compare-view").is_hidden()
