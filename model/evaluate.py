@@ -15,12 +15,18 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from model import mnist
-from model.network import Network
 from model.weights import WeightsError, load
+
+
+class Classifier(Protocol):
+    """What is evaluated: a network (model.network, model.convnet) or an average of several (model.average)."""
+
+    def feedforward(self, x: np.ndarray) -> np.ndarray: ...  # x (n, 784) → outputs (n, 10)
 
 
 @dataclass
@@ -30,12 +36,12 @@ class Evaluation:
     confusion: list[list[int]]  # confusion[true][predicted]
 
 
-def predict(network: Network, x: np.ndarray, batch: int = 2000) -> np.ndarray:
+def predict(network: Classifier, x: np.ndarray, batch: int = 2000) -> np.ndarray:
     """Predicted digits (n,) for inputs x (n, 784), a batch at a time to bound memory."""
     return np.concatenate([network.feedforward(x[i : i + batch]).argmax(axis=1) for i in range(0, len(x), batch)])
 
 
-def evaluate(network: Network, x: np.ndarray, labels: np.ndarray) -> Evaluation:
+def evaluate(network: Classifier, x: np.ndarray, labels: np.ndarray) -> Evaluation:
     predicted = predict(network, x)
     confusion = np.zeros((10, 10), dtype=np.int64)
     np.add.at(confusion, (labels.astype(np.int64), predicted), 1)

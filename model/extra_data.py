@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from model.evaluate import evaluate
+from model.evaluate import Classifier, evaluate
 from model.feedback import FeedbackSet, combined, load
-from model.network import Network
 
 
 def load_extra(paths: Iterable[str | Path]) -> list[FeedbackSet]:
@@ -45,7 +44,7 @@ def with_extra(
     )
 
 
-def extra_metadata(network: Network, extra: list[FeedbackSet], weight: int) -> dict[str, Any]:
+def extra_metadata(network: Classifier, extra: list[FeedbackSet], weight: int) -> dict[str, Any]:
     """What the weights file records about the collected drawings a model was trained with."""
     x, labels = combined(extra)
     return {
