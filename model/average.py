@@ -1,10 +1,10 @@
 """Several networks answering together: the mean of their output probabilities.
 
-Networks of different kinds make different mistakes, so their average makes fewer than either
-(the default MLP with a convnet: README, "A network that sees strokes"). An ``Average`` offers
-what a network offers for reading (``forward``, ``feedforward``), so the evaluation, the weights
-file and the service need not know it is several: its layers are the *first* network's, the one
-the page shows, with the averaged outputs as the last layer.
+Networks of different kinds make different mistakes, so their average makes fewer than either (the
+default MLP with a convnet: README, "The default: the MLP averaged with a network that sees strokes").
+An ``Average`` offers what a network offers for reading (``forward``, ``feedforward``), so the
+evaluation, the weights file and the service need not know it is several: its layers are the *first*
+network's, the one the page shows, with the averaged outputs as the last layer.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise ValueError(f"networks {j + 1} and {i + 1} are the same network: each would count twice")
         if args.output.suffix != ".npz":
             raise ValueError(f"--output {args.output}: expected a .npz file")
-        folder = next(p for p in (args.output.parent, *args.output.parent.parents) if p.exists())  # made if missing
+        folder = next(f for f in (args.output.parent, *args.output.parent.parents) if f.exists())  # made if missing
         if not os.access(folder, os.W_OK):  # checked before the evaluation, not found after it
             raise ValueError(f"--output {args.output}: cannot write in {folder}")
         data = mnist.load(args.data_dir)

@@ -7,7 +7,7 @@ Layout (format version 1):
   sizes, activations, cost (a convnet adds its channels and hidden size), parameters, training
   settings, history, test accuracy, confusion matrix, data SHA-256, creation time, format version.
 
-A model that averages several networks' outputs (``model.average``) holds each network's arrays
+A model that averages several networks' outputs (``model.average``, kind "average") holds each network's arrays
 prefixed ``net1.``, ``net2.``, …, and its metadata lists each network's own metadata under
 ``networks``, in that order; the first is the network whose layers the service shows.
 
