@@ -7,6 +7,7 @@ starts that many server processes on one listening socket.
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 
 import uvicorn
@@ -68,11 +69,25 @@ class Supervisor(Multiprocess):
     would queue unanswered in the kernel's backlog while the workers finish the requests in
     flight, and be reset at the end. Once every process has closed its copy, they are refused
     at once, and a load balancer moves on.
+
+    It also acts on SIGTERM and SIGINT at once: uvicorn's only queues a signal, and reads the queue
+    every half second, after pinging each worker, so the workers heard of the stop 0.04–0.6 s late
+    (measured: 8 stops without load) and kept accepting connections meanwhile.
     """
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._stop)
+
+    def _stop(self, sig: int, frame: object) -> None:
+        self.signal_queue.append(sig)  # logged in terminate_all, outside the signal handler
+        self.should_exit.set()  # wakes run()'s wait now rather than at its next half-second tick
 
     def terminate_all(self) -> None:
         for sock in self.sockets:
             sock.close()
+        self.handle_signals()  # "Received SIGTERM, exiting."
         super().terminate_all()
 
 
