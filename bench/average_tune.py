@@ -23,6 +23,7 @@ import io
 import itertools
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from bench.canvas_sources import uci_digits, usps_digits
 from bench.canvas_tune import HOLDOUT, share, tuning_sets
 from model import mnist
 from model.combine import members
+from model.evaluate import outputs
 from model.weights import WeightsError
 
 TUNING_NAMES = {"canvas": "drawings", "coarse": "8×8", "styled": "styled"}  # the tuning sets, as the README names them
@@ -83,9 +85,7 @@ def networks_in(paths: list[Path]) -> dict[str, Callable[[np.ndarray], np.ndarra
         inside = members(path)
         for i, (network, _) in enumerate(inside, start=1):
             name = str(path) if len(inside) == 1 else f"{path} #{i} {network.kind}"
-            found[name] = lambda x, net=network: np.concatenate(  # 2,000 at a time: a convnet's im2col is large
-                [net.feedforward(x[j : j + 2000]) for j in range(0, len(x), 2000)]
-            )
+            found[name] = partial(outputs, network)
     return found
 
 

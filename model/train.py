@@ -306,7 +306,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
             except ValueError:
                 raise ValueError(f"--{key} takes whole numbers separated by commas, got {overrides[key]!r}") from None
     config = dataclasses.replace(config, **overrides)
-    other = "convnet" if config.kind == "mlp" else "mlp"
+    other = other_kind(config)
     misplaced = sorted(ONLY_FOR[other] & overrides.keys())
     if misplaced:
         options = ", ".join("--" + key.replace("_", "-") for key in misplaced)
@@ -317,8 +317,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 def recorded_settings(config: Config) -> dict[str, Any]:
     """The training settings saved with the weights: those that apply to the config's kind of network."""
-    other = "convnet" if config.kind == "mlp" else "mlp"
-    return {key: value for key, value in dataclasses.asdict(config).items() if key not in ONLY_FOR[other]}
+    return {key: value for key, value in dataclasses.asdict(config).items() if key not in ONLY_FOR[other_kind(config)]}
+
+
+def other_kind(config: Config) -> str:
+    """The kind of network the config does not train, whose settings (ONLY_FOR) do not apply to it."""
+    return "convnet" if config.kind == "mlp" else "mlp"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -88,12 +88,17 @@ def describe(network: AnyNetwork) -> dict[str, Any]:
     }
 
 
+def array_names(layers: int, prefix: str = "") -> list[tuple[str, str]]:
+    """Each layer's weights and biases as the file names them: ``({prefix}W1, {prefix}b1)`` … for ``layers`` layers."""
+    return [(f"{prefix}W{l}", f"{prefix}b{l}") for l in range(1, layers + 1)]
+
+
 def parameter_arrays(network: AnyNetwork, prefix: str = "") -> dict[str, np.ndarray]:
     """``{prefix}W1 … WL`` and ``{prefix}b1 … bL``, as float32."""
     arrays = {}
-    for l, (w, b) in enumerate(zip(network.weights, network.biases), start=1):
-        arrays[f"{prefix}W{l}"] = w.astype(np.float32)
-        arrays[f"{prefix}b{l}"] = b.astype(np.float32)
+    for (w_name, b_name), w, b in zip(array_names(len(network.weights), prefix), network.weights, network.biases):
+        arrays[w_name] = w.astype(np.float32)
+        arrays[b_name] = b.astype(np.float32)
     return arrays
 
 
@@ -151,7 +156,7 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
         raise ValueError("metadata is not a JSON object")
     if meta.get("kind") != "average":
         network = _network(meta, arrays, "")
-        expected = {f"{k}{l}" for k in "Wb" for l in range(1, len(network.sizes))}
+        expected = {name for pair in array_names(len(network.weights)) for name in pair}
     else:
         _check_version(meta)
         members = meta.get("networks")
@@ -164,7 +169,9 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
             except (KeyError, ValueError, TypeError) as err:
                 raise ValueError(f"network {i} ({member.get('kind', 'mlp')}): {_reason(err)}") from err
         network = Average(networks)  # checks that their outputs can be averaged
-        expected = {f"net{i}.{k}{l}" for i, n in enumerate(networks, 1) for k in "Wb" for l in range(1, len(n.sizes))}
+        expected = {
+            name for i, n in enumerate(networks, 1) for pair in array_names(len(n.weights), f"net{i}.") for name in pair
+        }
     extra = set(arrays) - {"metadata"} - expected
     if extra:
         raise ValueError(f"unexpected arrays {sorted(extra)}")
@@ -204,13 +211,14 @@ def _network(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -
         described = f"channels {channels}, hidden {hidden[0]}"
     else:
         raise ValueError(f"unknown kind of network {kind!r} (this code reads mlp and convnet)")
-    for l, shape in enumerate(shapes, start=1):
-        w, b = arrays.get(f"{prefix}W{l}"), arrays.get(f"{prefix}b{l}")
+    names = array_names(len(shapes), prefix)
+    for l, ((w_name, b_name), shape) in enumerate(zip(names, shapes), start=1):
+        w, b = arrays.get(w_name), arrays.get(b_name)
         if w is None or b is None:
-            raise ValueError(f"layer {l}: missing {prefix}W{l} or {prefix}b{l}")
+            raise ValueError(f"layer {l}: missing {w_name} or {b_name}")
         if w.shape != shape or b.shape != shape[:1]:
             raise ValueError(
-                f"layer {l}: {prefix}W{l} {w.shape} and {prefix}b{l} {b.shape} do not match {described} "
+                f"layer {l}: {w_name} {w.shape} and {b_name} {b.shape} do not match {described} "
                 f"(expected {shape} and {shape[:1]})"
             )
         if w.dtype.kind != "f" or b.dtype.kind != "f":
@@ -219,7 +227,7 @@ def _network(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -
             raise ValueError(f"layer {l}: weights contain NaN or infinity")
     # Network() checks the activations' names and count, and the cost.
     network = Network(sizes, meta["activations"], meta["cost"]) if kind == "mlp" else ConvNet(channels, hidden[0])
-    for l in range(1, len(shapes) + 1):
-        network.weights[l - 1] = arrays[f"{prefix}W{l}"].astype(np.float32)
-        network.biases[l - 1] = arrays[f"{prefix}b{l}"].astype(np.float32)
+    for l, (w_name, b_name) in enumerate(names):
+        network.weights[l] = arrays[w_name].astype(np.float32)
+        network.biases[l] = arrays[b_name].astype(np.float32)
     return network
