@@ -103,8 +103,11 @@ def describe(name: str, model: Model, is_default: bool) -> ModelInfo:
                 activations=member.activations,
                 parameters=member.parameter_count,
                 test_accuracy=member_meta.get("test_accuracy"),
+                shift=shift,
             )
-            for i, (member, member_meta) in enumerate(zip(network.networks, meta["networks"]), start=1)
+            for i, (member, member_meta, shift) in enumerate(
+                zip(network.networks, meta["networks"], network.shifts), start=1
+            )
         ]
     return ModelInfo(
         name=name,

@@ -77,6 +77,11 @@ class NetworkInfo(BaseModel):
     activations: list[str]
     parameters: int
     test_accuracy: float | None = Field(description="This network's own accuracy on the MNIST test digits.")
+    shift: int = Field(
+        default=0,
+        description="With 1 or more, this network also reads each drawing moved by this many pixels up, down, left "
+        "and right, and its answer is the mean over the five views (0: the drawing as it is).",
+    )
 
 
 class ModelInfo(BaseModel):

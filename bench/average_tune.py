@@ -9,7 +9,10 @@ on MNIST test and the canvas set of ``make canvas-eval``, for the record only::
     python -m model.train --preset convnet --seed 1 --output bench/out/convnet-seed1.npz   # ~40 min, 1 thread
     python -m bench.average_tune model/weights/default.npz bench/out/convnet-seed1.npz [--canvas]
 
-(the committed default holds the MLP and the seed-0 convnet: it counts as two networks here).
+(the committed default holds the MLP and the seed-0 convnet: it counts as two networks here). With
+``--shift N`` each network is also scored reading each digit's five views — as it is and moved by N pixels
+each way — and answering with their mean (named "… ±N px"), alone and in the groups, as a network averaged
+with ``model.combine --shifts`` answers.
 
 The canvas set is scored in process (its drawings encoded as PNG, decoded and preprocessed by the API's
 own functions, no HTTP): with every group of networks that is far quicker, and it makes exactly the mistakes
@@ -34,10 +37,12 @@ from bench.canvas_set import drawings
 from bench.canvas_sources import uci_digits, usps_digits
 from bench.canvas_tune import HOLDOUT, share, tuning_sets
 from model import mnist
+from model.average import MAX_SHIFT, views
 from model.combine import members
-from model.evaluate import outputs
+from model.evaluate import Classifier, outputs
 from model.weights import WeightsError
 
+VIEWED = " ±"  # marks a network reading its views in networks_in's names
 TUNING_NAMES = {"canvas": "drawings", "coarse": "8×8", "styled": "styled"}  # the tuning sets, as the README names them
 
 
@@ -78,25 +83,40 @@ def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarr
             print(f"| {' + '.join(chosen)} | " + " | ".join(cells.values()) + f" | {summed:.2%} |")
 
 
-def networks_in(paths: list[Path]) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """Each file's networks by its path, and an average's by number ("….npz #2 convnet"); raise WeightsError."""
+def networks_in(paths: list[Path], shift: int = 0) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Each file's networks by its path, and an average's by number ("….npz #2 convnet"); with ``shift``, each
+    also reading its views (named "… ±N px"); raise WeightsError."""
     found = {}
     for path in paths:
         inside = members(path)
         for i, (network, _) in enumerate(inside, start=1):
             name = str(path) if len(inside) == 1 else f"{path} #{i} {network.kind}"
-            found[name] = partial(outputs, network)
+            found[name] = partial(viewed_outputs, network, 0)
+            if shift:
+                found[f"{name}{VIEWED}{shift} px"] = partial(viewed_outputs, network, shift)
     return found
+
+
+def network_of(name: str) -> str:
+    """The network a name of ``networks_in`` stands for, with or without its views."""
+    return name.split(VIEWED)[0]
+
+
+def viewed_outputs(network: Classifier, shift: int, x: np.ndarray) -> np.ndarray:
+    """x (n, 784) → (n, 10): the network's outputs averaged over x's views (model.average.views)."""
+    return outputs(network, views(x, shift)).reshape(-1, len(x), 10).mean(axis=0)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.average_tune", description=__doc__.split("\n\n")[0])
     p.add_argument("weights", nargs="+", type=Path, help="weights files (an average's networks count one by one)")
+    p.add_argument("--shift", type=int, default=0, choices=range(MAX_SHIFT + 1), metavar="N",
+                   help=f"also score each network reading the digits moved by N pixels each way (1 to {MAX_SHIFT})")
     p.add_argument("--canvas", action="store_true", help="also MNIST test and the canvas set (about 5 minutes)")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     args = p.parse_args(argv)
     try:  # what the user named, read up front: a readable line instead of a traceback
-        networks = networks_in(args.weights)
+        networks = networks_in(args.weights, args.shift)
         data = mnist.load(args.data_dir)
     except (WeightsError, mnist.MnistError) as err:
         print(f"error: {err}", file=sys.stderr)

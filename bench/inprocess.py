@@ -27,6 +27,7 @@ from app.settings import Settings
 from bench import machine
 from bench.sample import data_url
 from model import blas
+from model.average import views
 
 BATCH = 32
 
@@ -63,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         "pixels → 28×28 (preprocess)": lambda: preprocess(image),
         f"network, default ({describe(default.model.network)})": lambda: default.model.network.forward(x),
         **{
-            f"  of which {describe(net)}": lambda net=net: net.forward(x)
-            for net in getattr(default.model.network, "networks", [])
+            f"  of which {describe(net)}" + (f", 5 views (±{shift} px)" if shift else ""): (
+                lambda net=net, shift=shift: net.forward(views(x, shift))
+            )
+            for net, shift in zip(getattr(default.model.network, "networks", []),
+                                  getattr(default.model.network, "shifts", []))
         },
         f"network, classic ({describe(classic.model.network)})": lambda: classic.model.network.forward(x),
         "network + answer object, default": lambda: predict(default, [prepared], [False]),

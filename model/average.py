@@ -5,6 +5,11 @@ default MLP with a convnet: README, "The default: the MLP averaged with a networ
 An ``Average`` offers what a network offers for reading (``forward``, ``feedforward``), so the
 evaluation, the weights file and the service need not know it is several: its layers are the *first*
 network's, the one the page shows, with the averaged outputs as the last layer.
+
+A network with a ``shift`` of 1 or more also reads the frame moved by that many pixels up, down, left and
+right (five views in all), and its output is the mean over the views. The preprocessing centres a drawing by
+whole pixels, and the convnet, whose max-pooling works in 2×2 cells, answers a little differently for each
+position: the mean over five views is steadier than any one of them (README, "Real drawings").
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from model.convnet import ConvNet
 from model.network import Network
 
 Array = np.ndarray
+SIDE = 28  # the input frame is SIDE × SIDE
+MAX_SHIFT = 3  # a larger shift would push a 20-px digit out of the 28-px frame
 
 
 class Average:
@@ -24,9 +31,15 @@ class Average:
 
     kind = "average"
 
-    def __init__(self, networks: Sequence[Network | ConvNet]) -> None:
+    def __init__(self, networks: Sequence[Network | ConvNet], shifts: Sequence[int] | None = None) -> None:
+        """``shifts[i]``: how far network i also reads each frame moved (0, the default: the frame as it is)."""
         if len(networks) < 2:
             raise ValueError(f"an average needs two or more networks, got {len(networks)}")
+        shifts = list(shifts) if shifts is not None else [0] * len(networks)
+        if len(shifts) != len(networks):
+            raise ValueError(f"{len(networks)} networks but {len(shifts)} shifts: give one shift per network")
+        if not all(0 <= shift <= MAX_SHIFT for shift in shifts):
+            raise ValueError(f"each shift must be 0 to {MAX_SHIFT} pixels, got {shifts}")
         for i, net in enumerate(networks, start=1):
             # Only probabilities average into probabilities: sigmoid outputs need not sum to 1.
             if net.sizes[0] != 784 or net.sizes[-1] != 10 or net.activations[-1] != "softmax":
@@ -35,6 +48,7 @@ class Average:
                     "averaged: every network needs 784 inputs and 10 softmax outputs"
                 )
         self.networks = list(networks)
+        self.shifts = shifts
         shown = self.networks[0]
         self.sizes, self.activations, self.cost = shown.sizes, shown.activations, shown.cost
         self.incoming = shown.incoming  # a neuron's weights: the shown network's
@@ -48,7 +62,28 @@ class Average:
         return self.forward(x)[-1]
 
     def forward(self, x: Array) -> list[Array]:
-        """The first network's layers ``[x, a1, …, out]``, with ``out`` (n, 10) the mean of every network's."""
-        layers = self.networks[0].forward(x)
-        outputs = [layers[-1], *(net.feedforward(x) for net in self.networks[1:])]
-        return [*layers[:-1], np.mean(outputs, axis=0, dtype=np.float32)]
+        """The first network's layers ``[x, a1, …, out]`` for x (n, 784) as given, with ``out`` (n, 10) the
+        mean of every network's output (each the mean over its views of x)."""
+        n = len(x)
+        # Each network reads all of its views in one pass: (v·n, 784), x itself first.
+        layers = self.networks[0].forward(views(x, self.shifts[0]))
+        outputs = [layers[-1], *(net.feedforward(views(x, s)) for net, s in zip(self.networks[1:], self.shifts[1:]))]
+        mean = np.mean([out.reshape(-1, n, 10).mean(axis=0) for out in outputs], axis=0, dtype=np.float32)
+        return [*(layer[:n] for layer in layers[:-1]), mean]
+
+
+def views(x: Array, shift: int) -> Array:
+    """x (n, 784) → (v·n, 784): x, then (with shift > 0) x moved by ``shift`` pixels up, down, left, right.
+
+    What moves past the frame's edge is dropped and the frame is filled with background (0).
+    """
+    if shift == 0:
+        return x
+    frames = x.reshape(-1, SIDE, SIDE)
+    moved = np.zeros((5, *frames.shape), dtype=x.dtype)  # (5, n, 28, 28)
+    moved[0] = frames
+    moved[1, :, :-shift] = frames[:, shift:]  # up
+    moved[2, :, shift:] = frames[:, :-shift]  # down
+    moved[3, :, :, :-shift] = frames[:, :, shift:]  # left
+    moved[4, :, :, shift:] = frames[:, :, :-shift]  # right
+    return moved.reshape(-1, SIDE * SIDE)

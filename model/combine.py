@@ -7,6 +7,8 @@ metadata — training settings, history, test accuracy — is kept whole inside 
 model is evaluated on the MNIST test set once, for its metadata, as ``model.train`` does; choosing which
 networks to combine is for the tuning set (``python -m bench.average_tune``), never for this figure.
 A file that already combines networks is read as its networks, so one can be combined with a third.
+``--shifts 0,1`` makes the second network also read each drawing moved by 1 pixel up, down, left and right
+and answer with the mean over those five views (``model.average``).
 """
 
 from __future__ import annotations
@@ -44,16 +46,24 @@ def same_network(a: Network | ConvNet, b: Network | ConvNet) -> bool:
     )
 
 
+def shift_list(text: str) -> list[int]:
+    """'0,1' → [0, 1], for argparse (which turns the ValueError into a usage error)."""
+    return [int(part) for part in text.split(",")]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m model.combine", description=__doc__.split("\n\n")[0])
     p.add_argument("weights", nargs="+", type=Path, help="two or more weights files; the first one is shown")
     p.add_argument("--output", type=Path, required=True, help="weights file to write")
+    p.add_argument("--shifts", type=shift_list, metavar="S1,S2,…",
+                   help="one per network: how far it also reads each drawing moved each way (0 to 3 pixels; "
+                        "default 0 for every network: the drawing as it is)")
     p.add_argument("--name", help="the model's name in its metadata (default: the output file's name)")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     args = p.parse_args(argv)
     try:
         networks = [member for path in args.weights for member in members(path)]
-        average = Average([net for net, _ in networks])  # says which network cannot be averaged, and why
+        average = Average([net for net, _ in networks], args.shifts)  # says what cannot be averaged, and why
         for i, (net, _) in enumerate(networks):
             for j, (other, _) in enumerate(networks[:i]):
                 if same_network(net, other):
@@ -77,10 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         "data_sha256": data.sha256(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    save_average(args.output, networks, metadata)
-    for net, meta in networks:
+    save_average(args.output, networks, metadata, average.shifts)
+    for (net, meta), shift in zip(networks, average.shifts, strict=True):
         alone = meta.get("test_accuracy")
-        print(f"  {meta.get('name', '?')} ({net.kind}, {net.parameter_count:,} parameters): test accuracy "
+        views = f", reading each drawing also moved by {shift} px each way" if shift else ""
+        print(f"  {meta.get('name', '?')} ({net.kind}, {net.parameter_count:,} parameters{views}): test accuracy "
               + (f"{alone:.2%}" if isinstance(alone, float) else "not recorded"))
     print(f"averaged: test accuracy {test.accuracy:.2%}, {average.parameter_count:,} parameters, wrote {args.output}")
     return 0

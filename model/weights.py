@@ -9,7 +9,8 @@ Layout (format version 1):
 
 A model that averages several networks' outputs (``model.average``, kind "average") holds each network's arrays
 prefixed ``net1.``, ``net2.``, …, and its metadata lists each network's own metadata under
-``networks``, in that order; the first is the network whose layers the service shows.
+``networks``, in that order; the first is the network whose layers the service shows. Its ``shifts`` (zeros
+when absent) say how far each network also reads each frame moved (``model.average``).
 
 Files are written atomically (temporary file in the same folder, fsync, rename),
 so a crash mid-save leaves the previous file intact, and read with
@@ -59,8 +60,14 @@ def save(path: str | Path, network: AnyNetwork, metadata: dict[str, Any]) -> Non
     write_npz(Path(path), {"metadata": np.array(json.dumps(meta)), **parameter_arrays(network)}, compressed=True)
 
 
-def save_average(path: str | Path, networks: list[tuple[AnyNetwork, dict[str, Any]]], metadata: dict[str, Any]) -> None:
-    """Write a model that averages ``networks`` (each with its own metadata), the first shown, to ``path``."""
+def save_average(
+    path: str | Path,
+    networks: list[tuple[AnyNetwork, dict[str, Any]]],
+    metadata: dict[str, Any],
+    shifts: list[int] | None = None,
+) -> None:
+    """Write a model that averages ``networks`` (each with its own metadata), the first shown, each over the views
+    its shift gives (``model.average``; default: none), to ``path``."""
     members = [{**meta, "format_version": FORMAT_VERSION, **describe(net)} for net, meta in networks]
     first = networks[0][0]
     meta = {
@@ -68,6 +75,7 @@ def save_average(path: str | Path, networks: list[tuple[AnyNetwork, dict[str, An
         "format_version": FORMAT_VERSION,
         **describe(first),
         "kind": "average",
+        "shifts": shifts or [0] * len(networks),
         "parameters": sum(net.parameter_count for net, _ in networks),
         "networks": members,
     }
@@ -168,7 +176,10 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
                 networks.append(_network(member, arrays, f"net{i}."))
             except (KeyError, ValueError, TypeError) as err:
                 raise ValueError(f"network {i} ({member.get('kind', 'mlp')}): {_reason(err)}") from err
-        network = Average(networks)  # checks that their outputs can be averaged
+        shifts = meta.get("shifts", [0] * len(networks))  # files written before there were views have none
+        if not isinstance(shifts, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in shifts):
+            raise ValueError(f"shifts must list whole numbers of pixels, got {shifts!r}")
+        network = Average(networks, shifts)  # checks the shifts, and that the outputs can be averaged
         expected = {
             name for i, n in enumerate(networks, 1) for pair in array_names(len(n.weights), f"net{i}.") for name in pair
         }

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import combine
-from model.average import Average
+from model.average import Average, views
 from model.convnet import ConvNet
 from model.network import Network
 from model.weights import load, save
@@ -30,6 +30,36 @@ def test_the_outputs_are_the_mean_and_the_layers_the_first_networks() -> None:
     assert not np.allclose(layers[-1], first.feedforward(x))  # both networks count
     assert average.sizes == first.sizes and np.array_equal(average.incoming(1, 3)[0], first.weights[0][3])
     assert average.parameter_count == first.parameter_count + second.parameter_count
+
+
+def test_views_are_the_frame_and_the_frame_moved_each_way() -> None:
+    x = np.random.default_rng(0).random((2, 784)).astype(np.float32)
+    assert views(x, 0) is x
+    seen = views(x, 2).reshape(5, 2, 28, 28)
+    frames = x.reshape(2, 28, 28)
+    assert np.array_equal(seen[0], frames)
+    assert np.array_equal(seen[1, :, 5], frames[:, 7]) and not seen[1, :, 26:].any()  # up: row 7 to row 5
+    assert np.array_equal(seen[2, :, 7], frames[:, 5]) and not seen[2, :, :2].any()  # down
+    assert np.array_equal(seen[3, :, :, 5], frames[:, :, 7]) and not seen[3, :, :, 26:].any()  # left
+    assert np.array_equal(seen[4, :, :, 7], frames[:, :, 5]) and not seen[4, :, :, :2].any()  # right
+
+
+def test_a_network_with_a_shift_answers_with_the_mean_over_its_views() -> None:
+    first, second = softmax_mlp(1), ConvNet([2, 3], hidden=8, seed=2)
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    layers = Average([first, second], shifts=[0, 1]).forward(x)
+    expected = (first.feedforward(x) + second.feedforward(views(x, 1)).reshape(5, 3, 10).mean(axis=0)) / 2
+    assert np.allclose(layers[-1], expected, atol=1e-6) and np.allclose(layers[-1].sum(axis=1), 1, atol=1e-5)
+    assert not np.allclose(layers[-1], Average([first, second]).feedforward(x), atol=1e-4)  # the views count
+    assert len(layers) == 3 and np.array_equal(layers[0], x) and np.allclose(layers[1], first.forward(x)[1])
+    # The shown network's views count too, and its layers stay those of the frame as it is.
+    layers = Average([first, second], shifts=[2, 0]).forward(x)
+    expected = (first.feedforward(views(x, 2)).reshape(5, 3, 10).mean(axis=0) + second.feedforward(x)) / 2
+    assert np.allclose(layers[-1], expected, atol=1e-6) and np.allclose(layers[1], first.forward(x)[1])
+    with pytest.raises(ValueError, match=r"each shift must be 0 to 3 pixels, got \[0, 4\]"):
+        Average([first, second], shifts=[0, 4])
+    with pytest.raises(ValueError, match="2 networks but 1 shifts"):
+        Average([first, second], shifts=[1])
 
 
 def test_only_probabilities_are_averaged() -> None:
@@ -61,16 +91,24 @@ def test_combine_writes_an_average_that_keeps_each_networks_metadata(fake_mnist:
                          "--data-dir", str(fake_mnist), "--name", "three"]) == 0
     three = load(tmp_path / "three.npz")
     assert three.name == "three" and [m["name"] for m in three.metadata["networks"]] == ["mlp", "conv", "third"]
+    assert three.network.shifts == [0, 0, 0]
+    assert combine.main([str(out), "--shifts", "0,1", "--output", str(tmp_path / "viewed.npz"),
+                         "--data-dir", str(fake_mnist)]) == 0
+    assert "(convnet, 903 parameters, reading each drawing also moved by 1 px each way)" in capsys.readouterr().out
+    assert load(tmp_path / "viewed.npz").network.shifts == [0, 1]
 
 
 def test_combine_refuses_readably(fake_mnist: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: F811
     save(tmp_path / "mlp.npz", softmax_mlp(1), {"name": "mlp"})
     save(tmp_path / "classic.npz", Network([784, 16, 16, 10]), {"name": "classic"})
+    save(tmp_path / "conv.npz", ConvNet([2, 3], hidden=8), {"name": "conv"})
     cases = [
         ([tmp_path / "mlp.npz", tmp_path / "classic.npz"], "cannot be averaged"),
         ([tmp_path / "mlp.npz"], "two or more networks"),
         ([tmp_path / "mlp.npz", tmp_path / "missing.npz"], "missing.npz: no such file"),
         ([tmp_path / "mlp.npz", tmp_path / "mlp.npz"], "networks 1 and 2 are the same network"),
+        ([tmp_path / "mlp.npz", tmp_path / "conv.npz", "--shifts", "0,-1"], "shift must be 0 to 3 pixels, got [0, -1]"),
+        ([tmp_path / "mlp.npz", tmp_path / "conv.npz", "--shifts", "1"], "2 networks but 1 shifts"),
     ]
     for paths, message in cases:
         args = [*map(str, paths), "--output", str(tmp_path / "out.npz"), "--data-dir", str(fake_mnist)]

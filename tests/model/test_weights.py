@@ -168,6 +168,17 @@ def test_an_average_round_trip(tmp_path: Path) -> None:
     assert model.metadata["parameters"] == mlp.parameter_count + conv.parameter_count
     x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
     assert np.allclose(model.network.feedforward(x), (mlp.feedforward(x) + conv.feedforward(x)) / 2, atol=1e-7)
+    assert model.network.shifts == [0, 0] and model.metadata["shifts"] == [0, 0]
+
+
+def test_an_averages_shifts_round_trip_and_old_files_have_none(tmp_path: Path) -> None:
+    mlp, conv = small_network(), ConvNet([2, 3], hidden=8, seed=4)
+    save_average(tmp_path / "a.npz", [(mlp, {"name": "mlp"}), (conv, {"name": "conv"})], {"name": "a"}, [0, 2])
+    assert load(tmp_path / "a.npz").network.shifts == [0, 2]
+    arrays = average_arrays()  # written as before there were views: no "shifts" in the metadata
+    assert "shifts" not in json.loads(str(arrays["metadata"]))
+    write_npz(tmp_path / "old.npz", **arrays)
+    assert load(tmp_path / "old.npz").network.shifts == [0, 0]
 
 
 def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
@@ -176,6 +187,11 @@ def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
     networks = [member, {**member, **member_overrides}]
     arrays = {f"net{i}.{k}": v for i in (1, 2) for k, v in good_arrays().items()}
     return {"metadata": np.array(json.dumps({**member, "kind": "average", "networks": networks})), **arrays}
+
+
+def with_top_level(arrays: dict[str, np.ndarray], **entries: object) -> dict[str, np.ndarray]:
+    """``arrays`` with ``entries`` set in the average's own metadata."""
+    return {**arrays, "metadata": np.array(json.dumps({**json.loads(str(arrays["metadata"])), **entries}))}
 
 
 @pytest.mark.parametrize(
@@ -189,6 +205,10 @@ def average_arrays(**member_overrides: object) -> dict[str, np.ndarray]:
                                                                 "networks": [{}]}))}, "two or more networks"),
         ({**average_arrays(), "metadata": np.array(json.dumps({"kind": "average", "format_version": 0}))},
          "format version 0"),
+        (with_top_level(average_arrays(), shifts=[0, 7]), r"each shift must be 0 to 3 pixels, got \[0, 7\]"),
+        (with_top_level(average_arrays(), shifts=[0]), "2 networks but 1 shifts"),
+        (with_top_level(average_arrays(), shifts=[True, 0]), r"must list whole numbers of pixels, got \[True, 0\]"),
+        (with_top_level(average_arrays(), shifts=1), "shifts must list whole numbers of pixels, got 1"),
     ],
 )
 def test_a_broken_average_is_named(tmp_path: Path, arrays: dict, message: str) -> None:
