@@ -91,7 +91,7 @@ class ModelInfo(BaseModel):
         default="mlp",
         description="`mlp` (fully connected), `convnet` (convolutional), or `average`: several networks whose "
         "output probabilities are averaged (listed in `networks`); then `layers`, `activations` and the "
-        "`hidden` layers of an explained prediction are the first network's.",
+        "`hidden` layers of an explained prediction are the first network's, for the drawing as it is.",
     )
     layers: list[int] = Field(description="Neurons per layer, input first, e.g. [784, 16, 16, 10].")
     activations: list[str] = Field(description="Activation function of each weighted layer.")

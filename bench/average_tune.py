@@ -37,7 +37,7 @@ from bench.canvas_set import drawings
 from bench.canvas_sources import uci_digits, usps_digits
 from bench.canvas_tune import HOLDOUT, share, tuning_sets
 from model import mnist
-from model.average import MAX_SHIFT, views
+from model.average import MAX_SHIFT, VIEWS, views
 from model.combine import members
 from model.evaluate import Classifier, outputs
 from model.weights import WeightsError
@@ -71,30 +71,40 @@ def score(data: mnist.Mnist, networks: dict[str, Callable[[np.ndarray], np.ndarr
     outputs = {name: {s: forward(x) for s, (x, _) in sets.items()} for name, forward in networks.items()}
     print("| networks (outputs averaged) | " + " | ".join(sets) + " | summed error, tuning set |")
     print("|" + " --- |" * (len(sets) + 2))
-    for count in range(1, len(networks) + 1):
-        for chosen in itertools.combinations(networks, count):
-            right = {s: sum(outputs[n][s] for n in chosen).argmax(1) == y for s, (_, y) in sets.items()}
-            cells = {s: share(r) for s, r in right.items()}
-            if canvas:
-                wrong = ~right["canvas set"]
-                per_source = ", ".join(f"{s} {wrong[sources == s].sum()}" for s in dict.fromkeys(sources))
-                cells["canvas set"] += f" ({wrong.sum()} wrong: {per_source})"
-            summed = sum(1 - right[s].mean() for s in ("held-out", *TUNING_NAMES.values()))
-            print(f"| {' + '.join(chosen)} | " + " | ".join(cells.values()) + f" | {summed:.2%} |")
+    for chosen in groups(list(networks)):
+        right = {s: sum(outputs[n][s] for n in chosen).argmax(1) == y for s, (_, y) in sets.items()}
+        cells = {s: share(r) for s, r in right.items()}
+        if canvas:
+            wrong = ~right["canvas set"]
+            per_source = ", ".join(f"{s} {wrong[sources == s].sum()}" for s in dict.fromkeys(sources))
+            cells["canvas set"] += f" ({wrong.sum()} wrong: {per_source})"
+        summed = sum(1 - right[s].mean() for s in ("held-out", *TUNING_NAMES.values()))
+        print(f"| {' + '.join(chosen)} | " + " | ".join(cells.values()) + f" | {summed:.2%} |")
 
 
 def networks_in(paths: list[Path], shift: int = 0) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """Each file's networks by its path, and an average's by number ("….npz #2 convnet"); with ``shift``, each
-    also reading its views (named "… ±N px"); raise WeightsError."""
+    """Each file's networks by its path, and an average's by number ("….npz #2 convnet"), reading each digit as
+    it is (whatever shift the file gives them); with ``shift``, each also reading its views (named "… ±N px");
+    raise WeightsError."""
     found = {}
     for path in paths:
         inside = members(path)
-        for i, (network, _) in enumerate(inside, start=1):
+        for i, (network, _, _) in enumerate(inside, start=1):
             name = str(path) if len(inside) == 1 else f"{path} #{i} {network.kind}"
             found[name] = partial(viewed_outputs, network, 0)
             if shift:
                 found[f"{name}{VIEWED}{shift} px"] = partial(viewed_outputs, network, shift)
     return found
+
+
+def groups(names: list[str]) -> list[tuple[str, ...]]:
+    """Every group of one or more of ``names`` that holds each network once (with or without its views)."""
+    return [
+        chosen
+        for count in range(1, len(names) + 1)
+        for chosen in itertools.combinations(names, count)
+        if len({network_of(name) for name in chosen}) == count
+    ]
 
 
 def network_of(name: str) -> str:
@@ -104,14 +114,15 @@ def network_of(name: str) -> str:
 
 def viewed_outputs(network: Classifier, shift: int, x: np.ndarray) -> np.ndarray:
     """x (n, 784) → (n, 10): the network's outputs averaged over x's views (model.average.views)."""
-    return outputs(network, views(x, shift)).reshape(-1, len(x), 10).mean(axis=0)
+    return outputs(network, views(x, shift)).reshape(VIEWS if shift else 1, len(x), 10).mean(axis=0)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.average_tune", description=__doc__.split("\n\n")[0])
     p.add_argument("weights", nargs="+", type=Path, help="weights files (an average's networks count one by one)")
     p.add_argument("--shift", type=int, default=0, choices=range(MAX_SHIFT + 1), metavar="N",
-                   help=f"also score each network reading the digits moved by N pixels each way (1 to {MAX_SHIFT})")
+                   help=f"also score each network reading the digits moved by N pixels each way, 1 to {MAX_SHIFT} "
+                        "(default 0: only as they are)")
     p.add_argument("--canvas", action="store_true", help="also MNIST test and the canvas set (about 5 minutes)")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     args = p.parse_args(argv)

@@ -23,7 +23,8 @@ from model.network import Network
 
 Array = np.ndarray
 SIDE = 28  # the input frame is SIDE × SIDE
-MAX_SHIFT = 3  # a larger shift would push a 20-px digit out of the 28-px frame
+MAX_SHIFT = 3  # the frame leaves 4 px around a 20-px digit, less when its centre of mass is off its box's centre
+VIEWS = 5  # with a shift: the frame as it is, and moved up, down, left and right
 
 
 class Average:
@@ -38,6 +39,8 @@ class Average:
         shifts = list(shifts) if shifts is not None else [0] * len(networks)
         if len(shifts) != len(networks):
             raise ValueError(f"{len(networks)} networks but {len(shifts)} shifts: give one shift per network")
+        if not all(isinstance(shift, int) and not isinstance(shift, bool) for shift in shifts):
+            raise ValueError(f"shifts must be whole numbers of pixels, got {shifts}")
         if not all(0 <= shift <= MAX_SHIFT for shift in shifts):
             raise ValueError(f"each shift must be 0 to {MAX_SHIFT} pixels, got {shifts}")
         for i, net in enumerate(networks, start=1):
@@ -68,7 +71,8 @@ class Average:
         # Each network reads all of its views in one pass: (v·n, 784), x itself first.
         layers = self.networks[0].forward(views(x, self.shifts[0]))
         outputs = [layers[-1], *(net.feedforward(views(x, s)) for net, s in zip(self.networks[1:], self.shifts[1:]))]
-        mean = np.mean([out.reshape(-1, n, 10).mean(axis=0) for out in outputs], axis=0, dtype=np.float32)
+        per_network = [out.reshape(VIEWS if s else 1, n, 10).mean(axis=0) for out, s in zip(outputs, self.shifts)]
+        mean = np.mean(per_network, axis=0, dtype=np.float32)  # (n, 10)
         return [*(layer[:n] for layer in layers[:-1]), mean]
 
 
@@ -80,7 +84,7 @@ def views(x: Array, shift: int) -> Array:
     if shift == 0:
         return x
     frames = x.reshape(-1, SIDE, SIDE)
-    moved = np.zeros((5, *frames.shape), dtype=x.dtype)  # (5, n, 28, 28)
+    moved = np.zeros((VIEWS, *frames.shape), dtype=x.dtype)  # (5, n, 28, 28)
     moved[0] = frames
     moved[1, :, :-shift] = frames[:, shift:]  # up
     moved[2, :, shift:] = frames[:, :-shift]  # down

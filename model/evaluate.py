@@ -47,8 +47,8 @@ def predict(network: Classifier, x: np.ndarray, batch: int = 2000) -> np.ndarray
     return outputs(network, x, batch).argmax(axis=1)
 
 
-def evaluate(network: Classifier, x: np.ndarray, labels: np.ndarray) -> Evaluation:
-    predicted = predict(network, x)
+def evaluate(network: Classifier, x: np.ndarray, labels: np.ndarray, batch: int = 2000) -> Evaluation:
+    predicted = predict(network, x, batch)
     confusion = np.zeros((10, 10), dtype=np.int64)
     np.add.at(confusion, (labels.astype(np.int64), predicted), 1)
     per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)

@@ -70,12 +70,13 @@ def save_average(
     its shift gives (``model.average``; default: none), to ``path``."""
     members = [{**meta, "format_version": FORMAT_VERSION, **describe(net)} for net, meta in networks]
     first = networks[0][0]
+    shifts = Average([net for net, _ in networks], shifts).shifts  # checked here, not found when loading
     meta = {
         **metadata,
         "format_version": FORMAT_VERSION,
         **describe(first),
         "kind": "average",
-        "shifts": shifts or [0] * len(networks),
+        "shifts": shifts,
         "parameters": sum(net.parameter_count for net, _ in networks),
         "networks": members,
     }
@@ -177,8 +178,8 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
             except (KeyError, ValueError, TypeError) as err:
                 raise ValueError(f"network {i} ({member.get('kind', 'mlp')}): {_reason(err)}") from err
         shifts = meta.get("shifts", [0] * len(networks))  # files written before there were views have none
-        if not isinstance(shifts, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in shifts):
-            raise ValueError(f"shifts must list whole numbers of pixels, got {shifts!r}")
+        if not isinstance(shifts, list):
+            raise ValueError(f"shifts must be a list, one per network, got {shifts!r}")
         network = Average(networks, shifts)  # checks the shifts, and that the outputs can be averaged
         expected = {
             name for i, n in enumerate(networks, 1) for pair in array_names(len(n.weights), f"net{i}.") for name in pair

@@ -26,9 +26,12 @@ export function renderModelCard(container, card) {
   const averaged = Array.isArray(card.networks) && card.networks.length > 1;
   if (averaged) {
     // An average: the network above is the one the view shows; the answer is the mean of every network's.
-    const others = card.networks.slice(1).map((n) => `${KINDS[n.kind] || n.kind} (${(n.layers || []).join(" → ")})`
-      + (n.shift > 0 ? `, which also reads the drawing moved ${n.shift} px up, down, left and right` : ""));
-    fact(facts, "Averaged with", `${others.join("; ")}: the answer is the mean of their output probabilities`);
+    const moved = (n) => (n.shift > 0 ? `, which also reads the drawing moved ${n.shift} px up, down, left and right`
+      : "");
+    const others = card.networks.slice(1)
+      .map((n) => `${KINDS[n.kind] || n.kind} (${(n.layers || []).join(" → ")})${moved(n)}`);
+    const shown = card.networks[0].shift > 0 ? `; the network above${moved(card.networks[0])}` : "";
+    fact(facts, "Averaged with", `${others.join("; ")}${shown}: the answer is the mean of their output probabilities`);
   }
   const acts = card.activations || [];
   const uniform = acts.length && acts.every((a) => a === acts[0]);

@@ -29,7 +29,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, static_dir: Path) -> Iterat
     members = [(MLP, {"name": "mlp", "test_accuracy": 0.97}), (CONV, {"name": "small convnet"})]
     save_average(folder / "default.npz", members, {"name": "default", "test_accuracy": 0.98})
     save(folder / "conv.npz", CONV, {"name": "conv"})
-    save_average(folder / "viewed.npz", members, {"name": "viewed"}, [0, 1])
+    save_average(folder / "viewed.npz", members, {"name": "viewed"}, [1, 1])
     settings = Settings(models_dir=folder, static_dir=static_dir, data_dir=tmp_path_factory.mktemp("data"))
     with TestClient(create_app(settings)) as test_client:
         yield test_client
@@ -45,7 +45,7 @@ def test_the_models_say_what_they_are(client: TestClient) -> None:
     assert default["networks"][1]["layers"] == [784, 14 * 14 * 2, 5 * 5 * 3, 8, 10]
     assert conv["kind"] == "convnet" and conv["networks"] is None and conv["cost"] == "cross_entropy"
     assert [n["shift"] for n in default["networks"]] == [0, 0]
-    assert [n["shift"] for n in models["viewed"]["networks"]] == [0, 1]
+    assert [n["shift"] for n in models["viewed"]["networks"]] == [1, 1]
 
 
 def test_a_prediction_is_the_mean_of_both_networks(client: TestClient) -> None:
@@ -107,7 +107,7 @@ def test_an_average_over_views_answers_with_the_mean_of_every_view_and_shows_the
     body = client.post("/api/predict", json={"image": data_url(encode(draw())), "model": "viewed", "explain": True})
     assert body.status_code == 200
     x = np.array(body.json()["input"], dtype=np.float32)[None, :]
-    expected = Average([MLP, CONV], [0, 1]).feedforward(x)[0]
+    expected = Average([MLP, CONV], [1, 1]).feedforward(x)[0]
     np.testing.assert_allclose(body.json()["activations"], expected, atol=1e-5)
     assert not np.allclose(expected, Average([MLP, CONV]).feedforward(x)[0], atol=1e-4)  # the views count
     np.testing.assert_allclose(body.json()["hidden"][0], MLP.forward(x)[1][0], atol=1e-5)  # the unmoved drawing's

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.average_tune import network_of, networks_in
+from bench.average_tune import groups, network_of, networks_in
 from model.average import Average, views
 from model.convnet import ConvNet
 from model.network import Network
@@ -30,3 +30,8 @@ def test_networks_are_listed_alone_and_with_their_views(tmp_path: Path) -> None:
     # A group's summed outputs rank as the served average's.
     group = found[str(tmp_path / "mlp.npz")](x) + found[conv_viewed](x)
     np.testing.assert_allclose(group / 2, Average([mlp, conv], [0, 1]).feedforward(x), atol=1e-6)
+
+
+def test_a_group_holds_each_network_once() -> None:
+    names = ["a.npz", "a.npz ±1 px", "b.npz"]
+    assert groups(names) == [("a.npz",), ("a.npz ±1 px",), ("b.npz",), ("a.npz", "b.npz"), ("a.npz ±1 px", "b.npz")]

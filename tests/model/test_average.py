@@ -62,6 +62,12 @@ def test_a_network_with_a_shift_answers_with_the_mean_over_its_views() -> None:
         Average([first, second], shifts=[1])
 
 
+@pytest.mark.parametrize("shifts", [[0, 0], [1, 0], [0, 2]])
+def test_no_drawings_give_no_answers(shifts: list[int]) -> None:
+    layers = Average([softmax_mlp(1), softmax_mlp(2)], shifts).forward(np.zeros((0, 784), dtype=np.float32))
+    assert [layer.shape for layer in layers] == [(0, 784), (0, 8), (0, 10)]
+
+
 def test_only_probabilities_are_averaged() -> None:
     classic = Network([784, 16, 16, 10])  # sigmoid outputs: they need not sum to 1
     with pytest.raises(ValueError, match=r"network 2 \(mlp, sizes \[784, 16, 16, 10\], outputs sigmoid\)"):
@@ -96,6 +102,10 @@ def test_combine_writes_an_average_that_keeps_each_networks_metadata(fake_mnist:
                          "--data-dir", str(fake_mnist)]) == 0
     assert "(convnet, 903 parameters, reading each drawing also moved by 1 px each way)" in capsys.readouterr().out
     assert load(tmp_path / "viewed.npz").network.shifts == [0, 1]
+    # Combined again without --shifts, each network keeps the shift its file gave it.
+    assert combine.main([str(tmp_path / "viewed.npz"), str(tmp_path / "third.npz"), "--output",
+                         str(tmp_path / "again.npz"), "--data-dir", str(fake_mnist)]) == 0
+    assert load(tmp_path / "again.npz").network.shifts == [0, 1, 0]
 
 
 def test_combine_refuses_readably(fake_mnist: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: F811
@@ -114,4 +124,8 @@ def test_combine_refuses_readably(fake_mnist: Path, tmp_path: Path, capsys: pyte
         args = [*map(str, paths), "--output", str(tmp_path / "out.npz"), "--data-dir", str(fake_mnist)]
         assert combine.main(args) == 2
         assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # argparse's own usage error
+        combine.main([str(tmp_path / "mlp.npz"), str(tmp_path / "conv.npz"), "--shifts", "0,,1", "--output",
+                      str(tmp_path / "out.npz")])
+    assert usage.value.code == 2 and "whole numbers and commas, e.g. 0,1; got '0,,1'" in capsys.readouterr().err
     assert not (tmp_path / "out.npz").exists()

@@ -174,7 +174,13 @@ def test_an_average_round_trip(tmp_path: Path) -> None:
 def test_an_averages_shifts_round_trip_and_old_files_have_none(tmp_path: Path) -> None:
     mlp, conv = small_network(), ConvNet([2, 3], hidden=8, seed=4)
     save_average(tmp_path / "a.npz", [(mlp, {"name": "mlp"}), (conv, {"name": "conv"})], {"name": "a"}, [0, 2])
-    assert load(tmp_path / "a.npz").network.shifts == [0, 2]
+    loaded = load(tmp_path / "a.npz").network
+    assert loaded.shifts == [0, 2]
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    np.testing.assert_allclose(loaded.feedforward(x), Average([mlp, conv], [0, 2]).feedforward(x), atol=1e-7)
+    with pytest.raises(ValueError, match=r"each shift must be 0 to 3 pixels, got \[0, 9\]"):  # never written
+        save_average(tmp_path / "bad.npz", [(mlp, {"name": "mlp"}), (conv, {"name": "conv"})], {"name": "a"}, [0, 9])
+    assert not (tmp_path / "bad.npz").exists()
     arrays = average_arrays()  # written as before there were views: no "shifts" in the metadata
     assert "shifts" not in json.loads(str(arrays["metadata"]))
     write_npz(tmp_path / "old.npz", **arrays)
@@ -207,8 +213,8 @@ def with_top_level(arrays: dict[str, np.ndarray], **entries: object) -> dict[str
          "format version 0"),
         (with_top_level(average_arrays(), shifts=[0, 7]), r"each shift must be 0 to 3 pixels, got \[0, 7\]"),
         (with_top_level(average_arrays(), shifts=[0]), "2 networks but 1 shifts"),
-        (with_top_level(average_arrays(), shifts=[True, 0]), r"must list whole numbers of pixels, got \[True, 0\]"),
-        (with_top_level(average_arrays(), shifts=1), "shifts must list whole numbers of pixels, got 1"),
+        (with_top_level(average_arrays(), shifts=[True, 0]), r"must be whole numbers of pixels, got \[True, 0\]"),
+        (with_top_level(average_arrays(), shifts=1), "shifts must be a list, one per network, got 1"),
     ],
 )
 def test_a_broken_average_is_named(tmp_path: Path, arrays: dict, message: str) -> None:
