@@ -187,7 +187,7 @@ class ConvNet:
         cols2 = im2col(a1, KERNEL, pad=0)  # (n·10·10, 25·c1)
         z2 = (cols2 @ k2.T + b2).reshape(n, 10, 10, len(k2))
         a2 = pool_relu(z2)  # (n, 5, 5, c2)
-        flat = a2.reshape(n, -1)
+        flat = a2.reshape(n, self.sizes[2])  # not (n, -1), which an empty batch leaves undefined
         h = activations.relu(flat @ w3.T + b3)  # (n, hidden)
         mask = None
         if rng is not None and self.dropout > 0:
@@ -199,7 +199,7 @@ class ConvNet:
         if for_backprop:
             cache = {"cols1": cols1, "a1": a1, "winner1": pool_winners(z1), "cols2": cols2, "a2": a2,
                      "winner2": pool_winners(z2), "mask": mask}
-        return [a0, a1.reshape(n, -1), flat, h, out], cache
+        return [a0, a1.reshape(n, self.sizes[1]), flat, h, out], cache
 
     # ---- backward pass ------------------------------------------------------
 

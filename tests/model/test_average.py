@@ -64,7 +64,7 @@ def test_a_network_with_a_shift_answers_with_the_mean_over_its_views() -> None:
 
 @pytest.mark.parametrize("shifts", [[0, 0], [1, 0], [0, 2]])
 def test_no_drawings_give_no_answers(shifts: list[int]) -> None:
-    layers = Average([softmax_mlp(1), softmax_mlp(2)], shifts).forward(np.zeros((0, 784), dtype=np.float32))
+    layers = Average([softmax_mlp(1), ConvNet([2, 3], hidden=8)], shifts).forward(np.zeros((0, 784), dtype=np.float32))
     assert [layer.shape for layer in layers] == [(0, 784), (0, 8), (0, 10)]
 
 
