@@ -37,7 +37,7 @@ from bench.canvas_set import drawings
 from bench.canvas_sources import uci_digits, usps_digits
 from bench.canvas_tune import HOLDOUT, share, tuning_sets
 from model import mnist
-from model.average import MAX_SHIFT, VIEWS, views
+from model.average import MAX_SHIFT, mean_over_views, views
 from model.combine import members
 from model.evaluate import Classifier, outputs
 from model.weights import WeightsError
@@ -114,7 +114,7 @@ def network_of(name: str) -> str:
 
 def viewed_outputs(network: Classifier, shift: int, x: np.ndarray) -> np.ndarray:
     """x (n, 784) → (n, 10): the network's outputs averaged over x's views (model.average.views)."""
-    return outputs(network, views(x, shift)).reshape(VIEWS if shift else 1, len(x), 10).mean(axis=0)
+    return mean_over_views(outputs(network, views(x, shift)), shift)
 
 
 def main(argv: list[str] | None = None) -> int:

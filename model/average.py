@@ -73,9 +73,15 @@ class Average:
         # Each network reads all of its views in one pass: (v·n, 784), x itself first.
         layers = self.networks[0].forward(views(x, self.shifts[0]))
         outputs = [layers[-1], *(net.feedforward(views(x, s)) for net, s in zip(self.networks[1:], self.shifts[1:]))]
-        per_network = [out.reshape(VIEWS if s else 1, n, 10).mean(axis=0) for out, s in zip(outputs, self.shifts)]
+        per_network = [mean_over_views(out, s) for out, s in zip(outputs, self.shifts)]
         mean = np.mean(per_network, axis=0, dtype=np.float32)  # (n, 10)
         return [*(layer[:n] for layer in layers[:-1]), mean]
+
+
+def mean_over_views(outputs: Array, shift: int) -> Array:
+    """A network's outputs (v·n, 10) for ``views(x, shift)`` → (n, 10), each drawing's mean over its views."""
+    count = VIEWS if shift else 1
+    return outputs.reshape(count, len(outputs) // count, 10).mean(axis=0)
 
 
 def views(x: Array, shift: int) -> Array:
