@@ -43,6 +43,8 @@ import numpy as np
 
 from model import activations, blas, costs, mnist, optim
 from model.augment import Augmentation, augment
+from model.average import Average
+from model.coarse import coarse_centre_lines
 from model.convnet import ConvNet
 from model.evaluate import evaluate
 from model.extra_data import extra_metadata, load_extra, with_extra
@@ -50,7 +52,7 @@ from model.feedback import FeedbackError
 from model.network import INITS, Network
 from model.prefetch import ahead
 from model.strokes import centre_lines
-from model.weights import save
+from model.weights import WeightsError, load, save
 
 
 @dataclass
@@ -207,8 +209,9 @@ def train(
     progress: bool = True,
     on_epoch: Any = None,
     augment_ahead: bool = True,
+    start: Network | ConvNet | None = None,
 ) -> tuple[Network | ConvNet, list[dict[str, float]], bool]:
-    """Train a fresh network.
+    """Train a fresh network, or go on training ``start``'s parameters (a copy: ``start`` is left as it is).
 
     x: (n, 784) float32 in [0, 1]; labels: (n,) digits. Returns the network (the
     weights of the last *completed* epoch), the per-epoch history and whether
@@ -217,6 +220,8 @@ def train(
     learns from this one (``model.prefetch.ahead``); the weights are the same either way.
     """
     network = build_network(config)
+    if start is not None:
+        copy_parameters(start, network)
     rng = np.random.default_rng(config.seed)  # the order of the images, and their augmentation
     # Dropout has a generator of its own, so that the augmentation's draws come in the same order
     # whichever thread makes them, and whenever.
@@ -233,13 +238,17 @@ def train(
     bar_factory = _progress_bar if progress else None
     # Centre lines of every training image, once (about a minute for 55,000): the pen augmentation redraws them.
     lines = centre_lines(x.reshape(-1, 28, 28)) if config.augment and config.augmentation.restroke > 0 else None
+    # And of their 8×8 reductions, when some digits are redrawn from those (about a minute more).
+    coarse = lines is not None and config.augmentation.coarse > 0
+    coarse_lines = coarse_centre_lines(x.reshape(-1, 28, 28)) if coarse else None
 
     def batch_images(idx: np.ndarray) -> np.ndarray:
         """The training images at idx (b,) → (b, 784), augmented when the config says so."""
         if not config.augment:
             return x[idx]
         batch_lines = None if lines is None else lines[idx]
-        images = augment(x[idx].reshape(-1, 28, 28), rng, config.augmentation, batch_lines, labels[idx])
+        batch_coarse = None if coarse_lines is None else coarse_lines[idx]
+        images = augment(x[idx].reshape(-1, 28, 28), rng, config.augmentation, batch_lines, labels[idx], batch_coarse)
         return images.reshape(len(idx), -1)
 
     try:
@@ -276,6 +285,28 @@ def train(
     return network, history, False
 
 
+def copy_parameters(source: Network | ConvNet, target: Network | ConvNet) -> None:
+    """Copy ``source``'s weights and biases into ``target``'s; ValueError if the two are not the same network."""
+    mine, theirs = [*target.weights, *target.biases], [*source.weights, *source.biases]
+    if source.kind != target.kind or [p.shape for p in mine] != [p.shape for p in theirs]:
+        raise ValueError(f"cannot start from a {source.kind} of layers {source.sizes}: this config trains a "
+                         f"{target.kind} of layers {target.sizes}")
+    for p, q in zip(mine, theirs):
+        p[...] = q
+
+
+def starting_network(path: Path, kind: str) -> tuple[Network | ConvNet, dict[str, Any]]:
+    """The network of kind ``kind`` in a weights file, and its metadata: the file's own network, or the one of
+    that kind in an averaged model (``model.combine``). Raise WeightsError if there is none, or more than one."""
+    model = load(path)
+    if not isinstance(model.network, Average):
+        return model.network, model.metadata
+    found = [(net, meta) for net, meta in zip(model.network.networks, model.metadata["networks"]) if net.kind == kind]
+    if len(found) != 1:
+        raise WeightsError(f"{path}: averages {len(found)} networks of kind {kind}; give a file with one")
+    return found[0]
+
+
 def _progress_bar(batches: Iterable, total: int, epoch: int, epochs: int):
     from tqdm import tqdm
 
@@ -292,6 +323,12 @@ def default_threads(config: Config) -> int | None:
     if augments_ahead(config):
         return max(1, blas.usable_cores() - 1)
     return None
+
+
+def started_from(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """What a run that went on from another file's network records of it: the file, and how that was trained."""
+    keep = ("name", "training", "training_seconds", "test_accuracy", "started_from", "created_at")
+    return {"path": str(path), **{key: meta[key] for key in keep if key in meta}}
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -338,6 +375,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "build/default-mlp.npz or build/default-convnet.npz)")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, else download)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
+    p.add_argument("--start-from", type=Path, metavar="PATH.npz",
+                   help="go on training this file's network (of the config's kind and shape; in an averaged model, "
+                        "its one network of that kind) instead of a fresh one; --epochs and --lr set the new run")
     p.add_argument(
         "--threads",
         type=int,
@@ -394,8 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is not None and args.threads < 1:
             raise ValueError(f"--threads must be a whole number ≥ 1, got {args.threads}")
         extra = load_extra(args.extra_data or [])
+        start, start_meta = starting_network(args.start_from, config.kind) if args.start_from else (None, {})
+        if start is not None:
+            copy_parameters(start, build_network(config))  # says now, not after loading MNIST, if it does not fit
         data = mnist.load(args.data_dir)
-    except (ValueError, mnist.MnistError, FeedbackError) as err:
+    except (ValueError, mnist.MnistError, FeedbackError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     output = args.output or OUTPUTS[args.preset]
@@ -422,7 +465,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"epoch {record['epoch']:>3}: loss {record['loss']:.4f}{val}, {record['seconds']:.1f} s", flush=True)
 
     started = time.perf_counter()
-    network, history, interrupted = train(config, x, labels, x_val, labels_val, not args.no_progress, report)
+    network, history, interrupted = train(
+        config, x, labels, x_val, labels_val, not args.no_progress, report, start=start
+    )
     if not history:
         print("interrupted before the first epoch finished; nothing saved", file=sys.stderr)
         return 130
@@ -439,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         "confusion_matrix": test.confusion,
         "data_sha256": data.sha256(),
         "extra_data": extra_metadata(network, extra, args.extra_weight) if extra else None,
+        "started_from": started_from(args.start_from, start_meta) if start is not None else None,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     save(output, network, metadata)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from model import blas, evaluate, train
+from model import blas, combine, evaluate, train
 from model.weights import load
 from tests.model.test_mnist import write_dataset
 
@@ -45,6 +46,61 @@ def test_train_writes_a_convnet(fake_mnist: Path, tmp_path: Path) -> None:
     assert model.network.kind == "convnet" and model.network.channels == [2, 3] and model.network.hidden == 8
     assert model.metadata["training"]["kind"] == "convnet" and len(model.metadata["history"]) == 1
     assert "sizes" not in model.metadata["training"] and "cost" not in model.metadata["training"]  # not a convnet's
+
+
+def test_train_goes_on_from_a_weights_file(fake_mnist: Path, tmp_path: Path) -> None:
+    tiny = ["--preset", "classic", "--holdout", "10", "--data-dir", str(fake_mnist), "--no-progress",
+            "--sizes", "784,8,10"]
+    first, second = tmp_path / "first.npz", tmp_path / "second.npz"
+    assert train.main([*tiny, "--epochs", "2", "--output", str(first)]) == 0
+    # A learning rate too small to move anything: the second run's network is the first's.
+    go_on = ["--start-from", str(first), "--output", str(second)]
+    assert train.main([*tiny, "--epochs", "1", "--lr", "1e-12", *go_on]) == 0
+    before, after = load(first), load(second)
+    for p, q in zip([*before.network.weights, *before.network.biases], [*after.network.weights, *after.network.biases]):
+        np.testing.assert_allclose(q, p, atol=1e-6)
+    started = after.metadata["started_from"]
+    assert started["path"] == str(first) and started["name"] == before.metadata["name"]
+    assert started["test_accuracy"] == before.metadata["test_accuracy"] and started["training"]["epochs"] == 2
+    assert load(first).metadata["started_from"] is None  # a fresh run
+    # The same start with the usual rate learns on: the weights move.
+    assert train.main([*tiny, "--epochs", "1", *go_on]) == 0
+    assert not np.allclose(load(second).network.weights[0], before.network.weights[0], atol=1e-4)
+
+
+def test_train_starts_from_the_network_of_its_kind_in_an_averaged_model(fake_mnist: Path, tmp_path: Path) -> None:
+    mlp, conv, both = tmp_path / "mlp.npz", tmp_path / "conv.npz", tmp_path / "both.npz"
+    common = ["--holdout", "10", "--data-dir", str(fake_mnist), "--no-progress", "--epochs", "1"]
+    assert train.main(["--preset", "default", "--sizes", "784,8,10", "--output", str(mlp), *common]) == 0
+    small_convnet = ["--preset", "convnet", "--channels", "2,3", "--hidden", "8"]
+    assert train.main([*small_convnet, "--output", str(conv), *common]) == 0
+    assert combine.main([str(mlp), str(conv), "--output", str(both), "--data-dir", str(fake_mnist)]) == 0
+    out = tmp_path / "again.npz"
+    assert train.main([*small_convnet, "--lr", "1e-12", "--start-from", str(both), "--output", str(out), *common]) == 0
+    np.testing.assert_allclose(load(out).network.weights[0], load(conv).network.weights[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("start", "extra", "message"),
+    [
+        ("missing.npz", [], "missing.npz: no such file"),
+        ("mlp", ["--sizes", "784,9,10"], "cannot start from a mlp of layers [784, 8, 10]: this config trains a mlp "
+                                         "of layers [784, 9, 10]"),
+        ("mlp", ["--preset", "convnet", "--channels", "2,3"], "cannot start from a mlp"),
+    ],
+)
+def test_train_refuses_a_start_that_does_not_fit(fake_mnist: Path, tmp_path: Path, start: str, extra: list[str],
+                                                 message: str, capsys: pytest.CaptureFixture) -> None:
+    mlp = tmp_path / "mlp.npz"
+    common = ["--holdout", "10", "--data-dir", str(fake_mnist), "--no-progress", "--epochs", "1"]
+    assert train.main(["--preset", "classic", "--sizes", "784,8,10", "--output", str(mlp), *common]) == 0
+    capsys.readouterr()
+    path = mlp if start == "mlp" else tmp_path / start
+    out = tmp_path / "out.npz"
+    extra = extra if "--preset" in extra else ["--preset", "classic", *extra]
+    assert train.main([*extra, "--start-from", str(path), "--output", str(out), *common]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and not out.exists()
 
 
 @pytest.mark.parametrize(
