@@ -8,10 +8,11 @@ missing) while its label stays: a faint stroke cut away, a 16×16 or 8×8 digit 
 have to be guessed into strokes. This script measures it on held-out MNIST *training* digits, whose
 strokes are known: each is changed as a source would change it — moved half a pixel (nothing a
 reader would notice: the measure's own noise), inked unevenly (a smooth random pen pressure, 25–100%),
-reduced the USPS way (its ink box box-averaged to 16 px, grey) or the UCI way
-(``bench.canvas_tune.coarse``: 8×8 block counts) — and the centre line found in the changed digit is
-compared with the one found in the digit itself, with the ink cut at half the local peak (what the
-canvas set does) and at half the digit's peak (what it did before):
+reduced the USPS way (its ink box box-averaged to 16 px, grey; and blurred as much as USPS's own digits are)
+or the UCI way (``bench.canvas_tune.coarse``: 8×8 block counts) — and the centre line found in the changed
+digit is compared with the one found in the digit itself, both the canvas set's way and the way it was before
+16×16 digits were sharpened and enclosed dips reopened (``bench.canvas_strokes``), or another way with
+``--radius`` (the local peak's) and ``--block-level``:
 
 - loops differ: the two centre lines drawn with an MNIST-width pen (a tenth of the digit's size)
   enclose a different number of holes — a 4 whose top closed, an 8 with one loop left;
@@ -30,10 +31,11 @@ from scipy.ndimage import distance_transform_edt, gaussian_filter
 from scipy.ndimage import label as connected_pieces
 
 from app.preprocess import resize_longer_side
-from bench.canvas_strokes import BLOCK_INK_LEVEL, LOCAL_RADIUS, ink_box, pen_path, work_mask
+from bench.canvas_strokes import BLOCK_INK_LEVEL, HOLE_DEPTH, LOCAL_RADIUS, SHARPEN, ink_box, pen_path, work_mask
 from bench.canvas_tune import HOLDOUT, coarse
 from model import mnist
 
+USPS_BLUR = 0.75  # px: usps_blurred's Gaussian
 GRID = 100  # centre lines are compared on a grid this many cells across the digit's longer side
 PEN = 0.1  # pen width, as a fraction of the digit's longer side, when counting loops
 STRAY = 0.15  # lines further apart than this (fraction of the digit's size) somewhere: a stroke missing or added
@@ -49,6 +51,12 @@ def usps_like(images: np.ndarray, side: int = 16) -> np.ndarray:
         top, left = (side - h) // 2, (side - w) // 2
         out[k, top : top + h, left : left + w] = small
     return out
+
+
+def usps_blurred(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) → (n, 16, 16): ``usps_like``, blurred as USPS's digits are (their grey edges cover 45% of the
+    frame; a Gaussian of 0.75 px gives these 45% too, against 21% unblurred)."""
+    return np.stack([gaussian_filter(digit, USPS_BLUR) for digit in usps_like(images)])
 
 
 def half_pixel_shift(images: np.ndarray) -> np.ndarray:
@@ -68,11 +76,11 @@ def uneven_ink(images: np.ndarray, seed: int = 0) -> np.ndarray:
     return out
 
 
-def centre_line(
-    digit: np.ndarray, local_radius: float = LOCAL_RADIUS, block_level: float = BLOCK_INK_LEVEL
-) -> np.ndarray:
-    """(h, w) grey digit → (GRID + 1, GRID + 1) bool: the canvas set's centre line, its longer side GRID cells."""
-    ys, xs = np.nonzero(pen_path(work_mask(digit, local_radius=local_radius, block_level=block_level)))
+def centre_line(digit: np.ndarray, **how: float) -> np.ndarray:
+    """(h, w) grey digit → (GRID + 1, GRID + 1) bool: the canvas set's centre line, its longer side GRID cells.
+
+    how: settings of ``bench.canvas_strokes.work_mask`` (local_radius, block_level, sharpen, hole_depth)."""
+    ys, xs = np.nonzero(pen_path(work_mask(digit, **how)))
     points = np.stack([ys, xs], axis=1).astype(np.float64)
     points -= points.min(axis=0)
     cells = np.round(points * GRID / max(float(points.max()), 1.0)).astype(int)
@@ -100,6 +108,7 @@ REDUCTIONS = {  # table row → how the digits (n, 28, 28) are changed
     "28×28, uneven ink": uneven_ink,
     "USPS-like, 16×16 grey": usps_like,
     "USPS-like, uneven ink": lambda images: usps_like(uneven_ink(images)),
+    "USPS-like, blurred as USPS's digits": usps_blurred,
     "UCI-like, 8×8 counts": coarse,
 }
 
@@ -127,17 +136,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}")
         return 2
     originals = data.train_images[-HOLDOUT:][: args.digits]
-    cuts = {f"half the local peak (radius {args.radius:g})": args.radius, "half the digit's peak": 0.0}
-    written = {radius: [centre_line(d, radius) for d in originals] for radius in cuts.values()}  # each cut's own
+    chosen = {"local_radius": args.radius, "block_level": args.block_level}
+    ways = {  # column → work_mask's settings
+        "the canvas set's": {**chosen, "sharpen": SHARPEN, "hole_depth": HOLE_DEPTH},
+        "without sharpening or reopened dips": {**chosen, "sharpen": 0.0, "hole_depth": 0.0},
+    }
+    written = {way: [centre_line(d, **how) for d in originals] for way, how in ways.items()}  # each way's own
     print(f"{len(originals)} held-out MNIST training digits: centre lines in a changed digit against in the digit")
-    print("| source digit | " + " | ".join(f"{c}: loops differ | strays | mean distance" for c in cuts) + " |")
-    print("| --- |" + " --- | --- | --- |" * len(cuts))
+    print("| source digit | " + " | ".join(f"{w}: loops differ | strays | mean distance" for w in ways) + " |")
+    print("| --- |" + " --- | --- | --- |" * len(ways))
     for name, change in REDUCTIONS.items():
         changed = change(originals)
         cells = []
-        for radius in cuts.values():
-            guessed = (centre_line(c, radius, args.block_level) for c in changed)
-            results = np.array([compare(w, g) for w, g in zip(written[radius], guessed)])
+        for way, how in ways.items():
+            guessed = (centre_line(c, **how) for c in changed)
+            results = np.array([compare(w, g) for w, g in zip(written[way], guessed)])
             loops_differ, strays, mean = results.mean(axis=0)
             cells += [f"{loops_differ:.1%}", f"{strays:.1%}", f"{mean:.3f}"]
         print(f"| {name} | " + " | ".join(cells) + " |")

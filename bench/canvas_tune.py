@@ -33,7 +33,7 @@ from PIL import Image
 
 from app.preprocess import preprocess, resize_longer_side
 from bench.canvas_set import PENS, drawings
-from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, LOCAL_RADIUS, ink_box
+from bench.canvas_strokes import BLOCK_INK_LEVEL, FLOOR, HOLE_DEPTH, LOCAL_RADIUS, ink_box
 from model import mnist
 from model.evaluate import predict
 from model.styles import add_crossbars, add_flags
@@ -79,10 +79,11 @@ class TuningSet:
 
 def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, TuningSet]:
     """name → the tuning set of that name; built once, then cached."""
-    # v7: each drawing's pen kept too; v6: 8×8 digits upsampled as areas; v5: ink cut at half its local peak;
-    # v4: the styled set's 7s are crossed. (v6 and v7 hold the same drawings.)
-    levels = f"ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}-local{LOCAL_RADIUS}-floor{FLOOR}"
-    cache = REPO / "bench" / "out" / f"canvas-tune-v7-seed{seed}-{levels}.npz"
+    # v8: dips in the ink reopened (bench.canvas_strokes.HOLE_DEPTH); v7: each drawing's pen kept too; v6: 8×8
+    # digits upsampled as areas; v5: ink cut at half its local peak; v4: the styled set's 7s are crossed. (v6 and
+    # v7 hold the same drawings.)
+    levels = f"ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}-local{LOCAL_RADIUS}-floor{FLOOR}-dips{HOLE_DEPTH}"
+    cache = REPO / "bench" / "out" / f"canvas-tune-v8-seed{seed}-{levels}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as f:
             return {name: TuningSet(f[f"{name}_x"], f[f"{name}_y"], f[f"{name}_pens"]) for name in SETS}

@@ -4,9 +4,7 @@ Each call draws fresh random distortions for every image of a ``(n, 28, 28)``
 float batch and returns a new ``(n, 28, 28)`` batch:
 
 - redrawing with a round pen (``model.strokes``): the digit's centre line, computed once per
-  training image, drawn again with strokes of one width, as a canvas pen draws; some digits are
-  redrawn from the centre line of their 8×8 reduction instead (``model.coarse``), as a digit
-  written or scanned at a low resolution comes out of a redrawing;
+  training image, drawn again with strokes of one width, as a canvas pen draws;
 - styles MNIST lacks (``model.styles``): 1s given a flag, and sometimes a foot, and 7s a bar
   across the stem, as much of the world writes them (needs the labels);
 - stroke thickening / thinning: a blend towards a grey-scale dilation or erosion;
@@ -45,7 +43,6 @@ class Augmentation:
     thickness: float = 0.5  # probability of changing stroke width
     restroke: float = 0.0  # probability of redrawing the centre line with a round pen (needs centre lines)
     pen_radius: int = 3  # largest pen radius, in pixels of the 56×56 centre lines (1 … pen_radius)
-    coarse: float = 0.0  # share of the redrawn digits drawn from their 8×8 reduction's centre line (needs those)
     flags: float = 0.0  # probability that a 1 gets a flag (and, half of those, a foot); needs labels
     crossbars: float = 0.0  # probability that a 7 gets a bar across its stem; needs labels
 
@@ -59,18 +56,14 @@ def augment(
     aug: Augmentation,
     lines: Array | None = None,
     labels: Array | None = None,
-    coarse_lines: Array | None = None,
 ) -> Array:
     """Distort a batch: images (n, 28, 28) float32 in [0, 1] → (n, 28, 28) float32.
 
     lines: the images' centre lines (n, 56, 56) bool (``model.strokes.centre_lines``), needed
-    when ``aug.restroke`` > 0; labels: the images' digits (n,), needed when ``aug.flags`` or ``aug.crossbars`` > 0;
-    coarse_lines: the centre lines of their 8×8 reductions (n, 56, 56) bool (``model.coarse.coarse_centre_lines``),
-    needed when ``aug.coarse`` > 0.
+    when ``aug.restroke`` > 0; labels: the images' digits (n,), needed when ``aug.flags`` or ``aug.crossbars`` > 0.
     """
     if aug.restroke > 0 and lines is not None:
-        coarse = (coarse_lines, aug.coarse) if aug.coarse > 0 and coarse_lines is not None else None
-        images = redraw(images, lines, rng, aug.restroke, aug.pen_radius, coarse)
+        images = redraw(images, lines, rng, aug.restroke, aug.pen_radius)
     if aug.flags > 0 and labels is not None:
         images = add_flags(images, labels, rng, aug.flags)
     if aug.crossbars > 0 and labels is not None:
@@ -79,29 +72,13 @@ def augment(
     return resample(images, sampling_grid(len(images), rng, aug))
 
 
-def redraw(
-    images: Array,
-    lines: Array,
-    rng: np.random.Generator,
-    probability: float,
-    largest: int,
-    coarse: tuple[Array, float] | None = None,
-) -> Array:
-    """Replace each chosen image by its centre line drawn with a pen of radius 1 … largest (56-px pixels).
-
-    coarse: (the images' coarse centre lines (n, 56, 56), the share of the chosen images redrawn from those).
-    """
+def redraw(images: Array, lines: Array, rng: np.random.Generator, probability: float, largest: int) -> Array:
+    """Replace each chosen image by its centre line drawn with a pen of radius 1 … largest (56-px pixels)."""
     chosen = np.flatnonzero(rng.random(len(images)) < probability)
     if not len(chosen):
         return images
-    radii = rng.integers(1, largest + 1, len(chosen))
-    source = lines[chosen]
-    if coarse is not None:
-        coarse_lines, share = coarse
-        from_coarse = rng.random(len(chosen)) < share
-        source[from_coarse] = coarse_lines[chosen[from_coarse]]
     images = images.copy()
-    images[chosen] = restroke(source, radii)
+    images[chosen] = restroke(lines[chosen], rng.integers(1, largest + 1, len(chosen)))
     return images
 
 

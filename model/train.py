@@ -44,7 +44,6 @@ import numpy as np
 from model import activations, blas, costs, mnist, optim
 from model.augment import Augmentation, augment
 from model.average import Average
-from model.coarse import coarse_centre_lines
 from model.convnet import ConvNet
 from model.evaluate import evaluate
 from model.extra_data import extra_metadata, load_extra, with_extra
@@ -238,17 +237,13 @@ def train(
     bar_factory = _progress_bar if progress else None
     # Centre lines of every training image, once (about a minute for 55,000): the pen augmentation redraws them.
     lines = centre_lines(x.reshape(-1, 28, 28)) if config.augment and config.augmentation.restroke > 0 else None
-    # And of their 8×8 reductions, when some digits are redrawn from those (about a minute more).
-    coarse = lines is not None and config.augmentation.coarse > 0
-    coarse_lines = coarse_centre_lines(x.reshape(-1, 28, 28)) if coarse else None
 
     def batch_images(idx: np.ndarray) -> np.ndarray:
         """The training images at idx (b,) → (b, 784), augmented when the config says so."""
         if not config.augment:
             return x[idx]
         batch_lines = None if lines is None else lines[idx]
-        batch_coarse = None if coarse_lines is None else coarse_lines[idx]
-        images = augment(x[idx].reshape(-1, 28, 28), rng, config.augmentation, batch_lines, labels[idx], batch_coarse)
+        images = augment(x[idx].reshape(-1, 28, 28), rng, config.augmentation, batch_lines, labels[idx])
         return images.reshape(len(idx), -1)
 
     try:

@@ -8,12 +8,12 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("scipy", reason="the canvas set needs the eval extra: pip install -e '.[eval]'")
 
-from scipy.ndimage import label  # noqa: E402
+from scipy.ndimage import gaussian_filter, label  # noqa: E402
 
 from app import preprocess  # noqa: E402
 from app.preprocess import stroke_width  # noqa: E402
 from bench import canvas_set as cs  # noqa: E402
-from bench.canvas_strokes import centre_line_segments, thin, work_mask  # noqa: E402
+from bench.canvas_strokes import centre_line_segments, dip_depth, thin, work_mask  # noqa: E402
 
 
 def ring(width: int = 3) -> np.ndarray:
@@ -72,6 +72,30 @@ def test_a_faint_stroke_is_kept_and_a_loop_stays_open() -> None:
     bar = (slice(0, rows // 8), slice(cols * 2 // 3, cols))  # the bar's far end, away from the stem
     assert local[bar].any() and not global_cut[bar].any()
     assert label(~local)[1] == label(~global_cut)[1] == 2  # the outside and the belly's hole
+
+
+def test_dip_depth_is_how_far_ink_encloses_a_pixel_below_its_rim() -> None:
+    grey = np.zeros((9, 9), dtype=np.float32)
+    grey[2:7, 2:7] = 1.0  # a square of ink …
+    grey[3:6, 3:6] = 0.6  # … whose middle is lighter: a half-filled loop
+    depth = dip_depth(grey)
+    np.testing.assert_allclose(depth[3:6, 3:6], 0.4)  # below the rim of 1.0 around it
+    assert not depth[grey == 1.0].any() and not depth[0].any()  # the rim and the paper outside: no dip
+    grey[3, 2] = 0.2  # a notch through the rim, lower than the middle: its water runs out
+    np.testing.assert_allclose(dip_depth(grey)[3:6, 3:6], 0.0)
+
+
+def test_a_blurred_16_pixel_digit_keeps_a_small_loop() -> None:
+    """A 16×16 digit blurred as USPS's are: sharpened and with its dips reopened, a small loop stays a loop."""
+    image = Image.new("L", (16, 16), 0)
+    pen = ImageDraw.Draw(image)
+    pen.ellipse((5, 3, 10, 7), outline=255, width=2)  # a small upper loop
+    pen.ellipse((4, 7, 11, 14), outline=255, width=2)  # the lower one: an "8"
+    eight = gaussian_filter(np.asarray(image, dtype=np.float32) / 255, 0.75)
+    assert label(~work_mask(eight))[1] == 3  # the outside and both loops
+    assert label(~work_mask(eight, sharpen=0, hole_depth=0))[1] == 2  # before: the small loop filled in
+    # Sharpening is for such low-resolution scans only: a 28×28 digit's mask is the same without it.
+    np.testing.assert_array_equal(work_mask(ring()), work_mask(ring(), sharpen=0))
 
 
 def test_same_seed_same_drawing_and_subsets_agree() -> None:

@@ -66,7 +66,7 @@ def test_scores_and_the_table_per_pen_come_from_one_cached_build(
     first = capsys.readouterr()
     assert "built the canvas tuning set" in first.err
     rows = {line.split(" | ")[0].lstrip("| "): line.strip("| ").split(" | ")[1:] for line in first.out.splitlines()}
-    (cache,) = (tmp_path / "bench" / "out").glob("canvas-tune-v7-*.npz")
+    (cache,) = (tmp_path / "bench" / "out").glob("canvas-tune-v8-*.npz")
     with np.load(cache, allow_pickle=False) as f:
         pens = {name: f[f"{name}_pens"] for name in ("canvas", "coarse")}
     assert len(pens["canvas"]) == 30 and set(pens["canvas"]) <= set(PENS)
