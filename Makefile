@@ -26,12 +26,14 @@ lint: install
 test: lint
 	$(PY) -m pytest
 
-# The default model is an MLP averaged with a convnet: each trained on its own, then combined into one file.
+# The default model is an MLP averaged with a convnet: each trained on its own, then combined into one file,
+# the convnet reading each drawing also moved by a pixel each way (--shifts 0,1: README, "Five views").
 train: install
 	$(PY) -m model.train --preset classic
 	$(PY) -m model.train --preset default --output build/default-mlp.npz
 	$(PY) -m model.train --preset convnet --output build/default-convnet.npz
-	$(PY) -m model.combine build/default-mlp.npz build/default-convnet.npz --output model/weights/default.npz
+	$(PY) -m model.combine build/default-mlp.npz build/default-convnet.npz --shifts 0,1 --name default \
+		--output model/weights/default.npz
 
 evaluate: install
 	$(PY) -m model.evaluate model/weights/classic.npz model/weights/default.npz
