@@ -43,8 +43,9 @@ LOCAL_RADIUS, FLOOR = 1.5, 0.15
 # wherever the ink dips by over HOLE_DEPTH of the local peak below every rim around it (a loop the blur or the
 # upsampling half filled), the dip is paper, whatever its level. Chosen with ``python -m bench.canvas_fidelity``
 # (1,000 digits, loops differ / strays): blurred 16×16 digits 13.6 / 7.5% → 9.7 / 3.8%; 28×28 ones moved half a
-# pixel 8.3 / 3.6% → 6.7 / 3.2%, uneven ink 4.5 / 0.3% → 3.7 / 0.4%; 8×8 counts 17.5 / 14.5% → 16.2 / 12.8%
-# (400 digits) — but unblurred 16×16 ones 6.6 / 1.6% → 9.0 / 1.2%: sharpening suits blurred scans only.
+# pixel 8.3 / 3.6% → 6.7 / 3.2%, uneven ink 4.5 / 0.3% → 3.7 / 0.4%; 8×8 counts 17.7 / 13.9% → 17.2 / 12.3% — but
+# unblurred 16×16 ones 6.6 / 1.6% → 9.0 / 1.2%: sharpening suits blurred scans only. (On 400 digits, depths of 0.05
+# to 0.25 were close, and cutting 16×16 digits at 0.6–0.7 of the local peak instead of sharpening them was worse.)
 BLURRED_SIDE, SHARPEN, SHARPEN_SIGMA, HOLE_DEPTH = 16, 1.0, 0.75, 0.1
 
 
