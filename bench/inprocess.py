@@ -27,7 +27,7 @@ from app.settings import Settings
 from bench import machine
 from bench.sample import data_url
 from model import blas
-from model.average import views
+from model.average import view_outputs
 
 BATCH = 32
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         f"network, default ({describe(default.model.network)})": lambda: default.model.network.forward(x),
         **{
             f"  of which {describe(net)}" + (f", 5 views (±{shift} px)" if shift else ""): (
-                lambda net=net, shift=shift: net.forward(views(x, shift))
+                lambda net=net, shift=shift: view_outputs(net, x, shift)
             )
             for net, shift in zip(getattr(default.model.network, "networks", []),
                                   getattr(default.model.network, "shifts", []))

@@ -172,17 +172,53 @@ class ConvNet:
         """
         return self._forward(x, rng, for_backprop=False)[0]
 
+    def feedforward_moved(self, x: Array, moves: Sequence[tuple[int, int]]) -> Array:
+        """Output probabilities for x (n, 784) moved by each (rows, columns) of ``moves``, down and right for
+        positive numbers, zero-filled: (len(moves)·n, 10), move by move.
+
+        The first convolution reads each moved frame as it reads the frame itself, only displaced, so it is
+        computed once, on a grid as many pixels wider each way as the largest move, and each move takes its 28×28
+        window of that grid. That equals moving the frames first only where nothing inked leaves the frame: the
+        caller checks.
+        """
+        a0 = self._input(x)
+        n, margin = len(a0), max(abs(step) for move in moves for step in move)
+        k1, b1 = self.weights[0], self.biases[0]
+        grid = SIDE + 2 * margin
+        cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2 + margin)  # (n·grid·grid, 25)
+        z = (cols1 @ k1.T + b1).reshape(n, grid, grid, len(k1))
+        # A frame moved down by dy holds at row r what the frame holds at r − dy: grid row r − dy + margin.
+        windows = [z[:, margin - dy : margin - dy + SIDE, margin - dx : margin - dx + SIDE] for dy, dx in moves]
+        z1 = np.concatenate(windows)  # (len(moves)·n, 28, 28, c1)
+        return self._above_first_convolution(z1, None, for_backprop=False)[0][-1]
+
+    def _input(self, x: Array) -> Array:
+        a0 = np.asarray(x, dtype=self.dtype)
+        if a0.ndim != 2 or a0.shape[1] != SIDE * SIDE:
+            raise ValueError(f"input must have shape (n, {SIDE * SIDE}), got {a0.shape}")
+        return a0
+
     def _forward(
         self, x: Array, rng: np.random.Generator | None, for_backprop: bool
     ) -> tuple[list[Array], dict[str, Array]]:
         """The layers and, ``for_backprop``, what backprop needs: im2col rows, pooling winners, dropout mask."""
-        a0 = np.asarray(x, dtype=self.dtype)
-        if a0.ndim != 2 or a0.shape[1] != SIDE * SIDE:
-            raise ValueError(f"input must have shape (n, {SIDE * SIDE}), got {a0.shape}")
+        a0 = self._input(x)
         n = len(a0)
-        (k1, k2, w3, w4), (b1, b2, b3, b4) = self.weights, self.biases
+        k1, b1 = self.weights[0], self.biases[0]
         cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2)  # (n·28·28, 25)
         z1 = (cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, len(k1))
+        layers, cache = self._above_first_convolution(z1, rng, for_backprop)
+        if for_backprop:
+            cache["cols1"] = cols1
+        return [a0, *layers], cache
+
+    def _above_first_convolution(
+        self, z1: Array, rng: np.random.Generator | None, for_backprop: bool
+    ) -> tuple[list[Array], dict[str, Array]]:
+        """The first convolution's output z1 (n, 28, 28, c1) → the layers ``[a1, a2, h, out]`` above it, flattened,
+        and, ``for_backprop``, what backprop needs (as ``_forward``)."""
+        n = len(z1)
+        (_, k2, w3, w4), (_, b2, b3, b4) = self.weights, self.biases
         a1 = pool_relu(z1)  # (n, 14, 14, c1)
         cols2 = im2col(a1, KERNEL, pad=0)  # (n·10·10, 25·c1)
         z2 = (cols2 @ k2.T + b2).reshape(n, 10, 10, len(k2))
@@ -197,9 +233,9 @@ class ConvNet:
         out = activations.softmax(h @ w4.T + b4)  # (n, 10)
         cache = {}
         if for_backprop:
-            cache = {"cols1": cols1, "a1": a1, "winner1": pool_winners(z1), "cols2": cols2, "a2": a2,
-                     "winner2": pool_winners(z2), "mask": mask}
-        return [a0, a1.reshape(n, self.sizes[1]), flat, h, out], cache
+            cache = {"a1": a1, "winner1": pool_winners(z1), "cols2": cols2, "a2": a2, "winner2": pool_winners(z2),
+                     "mask": mask}
+        return [a1.reshape(n, self.sizes[1]), flat, h, out], cache
 
     # ---- backward pass ------------------------------------------------------
 

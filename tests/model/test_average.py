@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import combine
-from model.average import Average, views
+from model.average import Average, view_outputs, views
 from model.convnet import ConvNet
 from model.network import Network
 from model.weights import load, save
@@ -60,6 +60,31 @@ def test_a_network_with_a_shift_answers_with_the_mean_over_its_views() -> None:
         Average([first, second], shifts=[0, 4])
     with pytest.raises(ValueError, match="2 networks but 1 shifts"):
         Average([first, second], shifts=[1])
+
+
+@pytest.mark.parametrize("shift", [1, 2])
+def test_a_convnet_shares_its_first_convolution_between_views_when_nothing_inked_leaves_the_frame(
+    shift: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = ConvNet([2, 3], hidden=8, seed=2)
+    x = np.zeros((3, 28, 28), dtype=np.float32)
+    x[:, shift:-shift, shift:-shift] = np.random.default_rng(0).random((3, 28 - 2 * shift, 28 - 2 * shift))
+    x = x.reshape(3, 784)
+    shared, original = [], ConvNet.feedforward_moved
+
+    def spy(self: ConvNet, *args: object) -> np.ndarray:
+        shared.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(ConvNet, "feedforward_moved", spy)
+    expected = net.feedforward(views(x, shift))  # (15, 10), the five views moved first
+    np.testing.assert_allclose(view_outputs(net, x, shift), expected, atol=1e-6)
+    assert shared == [1]  # the border is blank: the shared path
+    x.reshape(3, 28, 28)[1, 27 - shift + 1, 14] = 1.0  # ink within the shift of the bottom edge: a view drops it
+    np.testing.assert_allclose(view_outputs(net, x, shift), net.feedforward(views(x, shift)), atol=1e-6)
+    assert shared == [1]  # not shared: moving the frames first is the only right answer
+    mlp = softmax_mlp(1)  # an MLP has no convolution to share
+    np.testing.assert_allclose(view_outputs(mlp, x, shift), mlp.feedforward(views(x, shift)), atol=1e-6)
 
 
 @pytest.mark.parametrize("shifts", [[0, 0], [1, 0], [0, 2]])
