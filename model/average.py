@@ -10,7 +10,7 @@ A network with a ``shift`` of 1 or more also reads the frame moved by that many 
 right (five views in all), and its output is the mean over the views. The preprocessing centres a drawing by
 whole pixels, and the convnet, whose max-pooling works in 2×2 cells, answers a little differently for each
 position: the mean over five views is steadier than any one of them. The default model's convnet reads them
-(since 2026-12-02: README, "Five views adopted"), for 15% more CPU per prediction in the service.
+(since 2026-12-02: README, "Five views adopted"), for 6–22% more CPU per prediction in the service.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ def view_outputs(network: Network | ConvNet, x: Array, shift: int) -> Array:
 
     A convnet shares its first convolution between the views (``ConvNet.feedforward_moved``) when nothing inked
     moves out of the frame — the preprocessing leaves a margin of about 4 px; 159 of the canvas set's 16,446
-    drawings come within 1 px of an edge — and answers the same (to the last bit on the canvas set). One
-    drawing's five views: 0.50 instead of 0.65 ms, one view 0.22 ms (medians of 5,000 interleaved runs).
+    drawings come within 1 px of an edge; the choice is per batch — and answers the same (to the last bit on the
+    canvas set). One drawing's five views: 0.50 instead of 0.65 ms, one view 0.22 ms (medians of 5,000 runs).
     """
     if shift and isinstance(network, ConvNet) and not border(x, shift).any():
         return network.feedforward_moved(x, MOVES[shift])

@@ -283,9 +283,11 @@ def train(
 def copy_parameters(source: Network | ConvNet, target: Network | ConvNet) -> None:
     """Copy ``source``'s weights and biases into ``target``'s; ValueError if the two are not the same network."""
     mine, theirs = [*target.weights, *target.biases], [*source.weights, *source.biases]
-    if source.kind != target.kind or [p.shape for p in mine] != [p.shape for p in theirs]:
-        raise ValueError(f"cannot start from a {source.kind} of layers {source.sizes}: this config trains a "
-                         f"{target.kind} of layers {target.sizes}")
+    same = source.kind == target.kind and [p.shape for p in mine] == [p.shape for p in theirs]
+    if not same or (source.activations, source.cost) != (target.activations, target.cost):
+        was = f"{source.kind} of layers {source.sizes} ({', '.join(source.activations)}; {source.cost})"
+        raise ValueError(f"cannot start from a {was}: this config trains a {target.kind} of layers {target.sizes} "
+                         f"({', '.join(target.activations)}; {target.cost})")
     for p, q in zip(mine, theirs):
         p[...] = q
 

@@ -84,8 +84,9 @@ def test_train_starts_from_the_network_of_its_kind_in_an_averaged_model(fake_mni
     ("start", "extra", "message"),
     [
         ("missing.npz", [], "missing.npz: no such file"),
-        ("mlp", ["--sizes", "784,9,10"], "cannot start from a mlp of layers [784, 8, 10]: this config trains a mlp "
-                                         "of layers [784, 9, 10]"),
+        ("mlp", ["--sizes", "784,9,10"], "cannot start from a mlp of layers [784, 8, 10] (sigmoid, sigmoid; "
+                                         "quadratic): this config trains a mlp of layers [784, 9, 10]"),
+        ("mlp", ["--preset", "default", "--sizes", "784,8,10"], "(relu, softmax; cross_entropy)"),  # same shapes
         ("mlp", ["--preset", "convnet", "--channels", "2,3"], "cannot start from a mlp"),
     ],
 )
