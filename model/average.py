@@ -115,9 +115,11 @@ def views(x: Array, shift: int) -> Array:
         return x
     frames = x.reshape(-1, SIDE, SIDE)
     moved = np.zeros((VIEWS, *frames.shape), dtype=x.dtype)  # (5, n, 28, 28)
-    moved[0] = frames
-    moved[1, :, :-shift] = frames[:, shift:]  # up
-    moved[2, :, shift:] = frames[:, :-shift]  # down
-    moved[3, :, :, :-shift] = frames[:, :, shift:]  # left
-    moved[4, :, :, shift:] = frames[:, :, :-shift]  # right
+    for view, (dy, dx) in zip(moved, MOVES[shift]):  # as it is, up, down, left, right
+        view[:, _kept(dy), _kept(dx)] = frames[:, _kept(-dy), _kept(-dx)]
     return moved.reshape(-1, SIDE * SIDE)
+
+
+def _kept(step: int) -> slice:
+    """Along one axis, where a frame moved by ``step`` pixels (positive: down or right) holds pixels."""
+    return slice(max(step, 0), SIDE + min(step, 0))

@@ -181,12 +181,8 @@ class ConvNet:
         window of that grid. That equals moving the frames first only where nothing inked leaves the frame: the
         caller checks.
         """
-        a0 = self._input(x)
-        n, margin = len(a0), max(abs(step) for move in moves for step in move)
-        k1, b1 = self.weights[0], self.biases[0]
-        grid = SIDE + 2 * margin
-        cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2 + margin)  # (n·grid·grid, 25)
-        z = (cols1 @ k1.T + b1).reshape(n, grid, grid, len(k1))
+        margin = max(abs(step) for move in moves for step in move)
+        z = self._first_convolution(self._input(x), margin)[1]  # (n, 28 + 2·margin, 28 + 2·margin, c1)
         # A frame moved down by dy holds at row r what the frame holds at r − dy: grid row r − dy + margin.
         windows = [z[:, margin - dy : margin - dy + SIDE, margin - dx : margin - dx + SIDE] for dy, dx in moves]
         z1 = np.concatenate(windows)  # (len(moves)·n, 28, 28, c1)
@@ -198,15 +194,20 @@ class ConvNet:
             raise ValueError(f"input must have shape (n, {SIDE * SIDE}), got {a0.shape}")
         return a0
 
+    def _first_convolution(self, a0: Array, margin: int = 0) -> tuple[Array, Array]:
+        """a0 (n, 784) → its im2col rows and the first convolution z (n, g, g, c1) on a grid g = 28 + 2·margin wide,
+        centred on the frame (margin 0: the frame's own 28×28, padded to keep its size)."""
+        n, grid = len(a0), SIDE + 2 * margin
+        k1, b1 = self.weights[0], self.biases[0]
+        cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2 + margin)  # (n·g·g, 25)
+        return cols1, (cols1 @ k1.T + b1).reshape(n, grid, grid, len(k1))
+
     def _forward(
         self, x: Array, rng: np.random.Generator | None, for_backprop: bool
     ) -> tuple[list[Array], dict[str, Array]]:
         """The layers and, ``for_backprop``, what backprop needs: im2col rows, pooling winners, dropout mask."""
         a0 = self._input(x)
-        n = len(a0)
-        k1, b1 = self.weights[0], self.biases[0]
-        cols1 = im2col(a0.reshape(n, SIDE, SIDE, 1), KERNEL, pad=2)  # (n·28·28, 25)
-        z1 = (cols1 @ k1.T + b1).reshape(n, SIDE, SIDE, len(k1))
+        cols1, z1 = self._first_convolution(a0)
         layers, cache = self._above_first_convolution(z1, rng, for_backprop)
         if for_backprop:
             cache["cols1"] = cols1

@@ -43,7 +43,7 @@ import numpy as np
 
 from model import activations, blas, costs, mnist, optim
 from model.augment import Augmentation, augment
-from model.average import Average
+from model.combine import members
 from model.convnet import ConvNet
 from model.evaluate import evaluate
 from model.extra_data import extra_metadata, load_extra, with_extra
@@ -51,7 +51,7 @@ from model.feedback import FeedbackError
 from model.network import INITS, Network
 from model.prefetch import ahead
 from model.strokes import centre_lines
-from model.weights import WeightsError, load, save
+from model.weights import WeightsError, save
 
 
 @dataclass
@@ -295,10 +295,10 @@ def copy_parameters(source: Network | ConvNet, target: Network | ConvNet) -> Non
 def starting_network(path: Path, kind: str) -> tuple[Network | ConvNet, dict[str, Any]]:
     """The network of kind ``kind`` in a weights file, and its metadata: the file's own network, or the one of
     that kind in an averaged model (``model.combine``). Raise WeightsError if there is none, or more than one."""
-    model = load(path)
-    if not isinstance(model.network, Average):
-        return model.network, model.metadata
-    found = [(net, meta) for net, meta in zip(model.network.networks, model.metadata["networks"]) if net.kind == kind]
+    inside = [(net, meta) for net, meta, _ in members(path)]
+    if len(inside) == 1:
+        return inside[0]  # whatever its kind: copy_parameters says why it does not fit
+    found = [(net, meta) for net, meta in inside if net.kind == kind]
     if len(found) != 1:
         raise WeightsError(f"{path}: averages {len(found)} networks of kind {kind}; give a file with one")
     return found[0]
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
         if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0 or not 0 <= config.holdout < 60000:
             raise ValueError("epochs, batch size and learning rate must be positive, holdout in [0, 60000)")
-        build_network(config)  # check the architecture before loading data
+        fresh = build_network(config)  # checks the architecture before loading data
         if args.extra_weight < 1:
             raise ValueError(f"--extra-weight must be a whole number ≥ 1, got {args.extra_weight}")
         if args.threads is not None and args.threads < 1:
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = load_extra(args.extra_data or [])
         start, start_meta = starting_network(args.start_from, config.kind) if args.start_from else (None, {})
         if start is not None:
-            copy_parameters(start, build_network(config))  # says now, not after loading MNIST, if it does not fit
+            copy_parameters(start, fresh)  # says now, not after loading MNIST, if it does not fit
         data = mnist.load(args.data_dir)
     except (ValueError, mnist.MnistError, FeedbackError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
