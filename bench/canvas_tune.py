@@ -81,7 +81,8 @@ def tuning_sets(data: mnist.Mnist, seed: int = 0) -> dict[str, TuningSet]:
     """name → the tuning set of that name; built once, then cached."""
     # v8: dips in the ink reopened (bench.canvas_strokes.HOLE_DEPTH); v7: each drawing's pen kept too; v6: 8×8
     # digits upsampled as areas; v5: ink cut at half its local peak; v4: the styled set's 7s are crossed. (v6 and
-    # v7 hold the same drawings.)
+    # v7 hold the same drawings.) Sharpening (SHARPEN) is not in the name: it touches digits of 16 px or fewer, and
+    # this set's are 28×28 and 8×8 (blocks, never sharpened).
     levels = f"ink{BITMAP_INK}-block{BLOCK_INK_LEVEL}-local{LOCAL_RADIUS}-floor{FLOOR}-dips{HOLE_DEPTH}"
     cache = REPO / "bench" / "out" / f"canvas-tune-v8-seed{seed}-{levels}.npz"
     if cache.is_file():
