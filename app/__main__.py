@@ -1,19 +1,18 @@
 """``python -m app``: serve the app with uvicorn on DIGITPAD_HOST:DIGITPAD_PORT (see app.settings).
 
 With DIGITPAD_WORKERS > 1 (the default on a machine with several cores) a supervisor process
-starts that many server processes on one listening socket.
+starts that many server processes and deals the connections out to them (see app.supervisor).
 """
 
 from __future__ import annotations
 
 import signal
-import socket
 import sys
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
 from app.settings import Settings, SettingsError
+from app.supervisor import Supervisor
 
 
 def main() -> int:
@@ -42,8 +41,7 @@ def main() -> int:
         return 0 if server.started else 3  # 3: uvicorn's status for a failed start-up (lifespan error …)
     if not models_load(settings):
         return 1
-    Supervisor(config, sockets=[config.bind_socket()]).run()
-    return 0
+    return Supervisor(config, config.bind_socket()).run()
 
 
 def models_load(settings: Settings) -> bool:
@@ -60,35 +58,6 @@ def models_load(settings: Settings) -> bool:
         print(f"digitpad: cannot start: {err}", file=sys.stderr)
         return False
     return True
-
-
-class Supervisor(Multiprocess):
-    """uvicorn's worker supervisor, closing its copy of the listening socket as soon as it is told to stop.
-
-    uvicorn's own keeps it open until the last worker has exited, so on SIGTERM new connections
-    would queue unanswered in the kernel's backlog while the workers finish the requests in
-    flight, and be reset at the end. Once every process has closed its copy, they are refused
-    at once, and a load balancer moves on.
-
-    It also acts on SIGTERM and SIGINT at once: uvicorn's only queues a signal, and reads the queue
-    every half second, after pinging each worker, so the workers heard of the stop 0.04–0.6 s late
-    (measured: 8 stops without load) and kept accepting connections meanwhile.
-    """
-
-    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
-        super().__init__(config, sockets)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._stop)
-
-    def _stop(self, sig: int, frame: object) -> None:
-        self.signal_queue.append(sig)  # logged in terminate_all, outside the signal handler
-        self.should_exit.set()  # wakes run()'s wait now rather than at its next half-second tick
-
-    def terminate_all(self) -> None:
-        for sock in self.sockets:
-            sock.close()
-        self.handle_signals()  # "Received SIGTERM, exiting."
-        super().terminate_all()
 
 
 if __name__ == "__main__":
