@@ -1,4 +1,4 @@
-"""app.inference's threads: single drawings take the lane (one at a time, in arrival order), the rest the pool."""
+"""app.inference's threads: single drawings take the lane (one group at a time, in arrival order), the rest the pool."""
 
 from __future__ import annotations
 
@@ -11,8 +11,18 @@ import pytest
 from PIL import Image
 
 from app import inference
+from app.errors import InputError
 from app.images import image_bytes, read_header
-from app.inference import LANE_MAX_CHARS, answer, answer_in_turn, in_thread, takes_the_lane
+from app.inference import (
+    LANE_MAX_CHARS,
+    Lane,
+    Ticket,
+    answer,
+    answer_in_turn,
+    answer_together,
+    in_thread,
+    takes_the_lane,
+)
 from app.registry import Registry, load_models
 from app.schemas import PredictRequest
 from app.settings import Settings
@@ -27,40 +37,105 @@ def registry() -> Registry:
     return load_models(Settings().models_dir, "default")  # the committed weights
 
 
-def run_together(lane: bool) -> tuple[list[int], int]:
-    """Start CALLS jobs one after another on a fresh event loop → (the order they began in, most at once)."""
-    began: list[int] = []
-    running = most = 0
-    lock = threading.Lock()
+class Recorder:
+    """Stands in for a thread's work: records what ran together and how many ran at once, 50 ms each."""
 
-    def job(number: int) -> None:
-        nonlocal running, most
-        with lock:
-            began.append(number)
-            running += 1
-            most = max(most, running)
-        time.sleep(0.05)  # long enough for every other job to have been started meanwhile
-        with lock:
-            running -= 1
+    def __init__(self) -> None:
+        self.groups: list[list[object]] = []
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *work: object) -> None:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)  # long enough for every other call to have been started meanwhile
+        with self.lock:
+            self.running -= 1
+            self.groups.append(work)
+
+    def answer_together(self, tickets: list[Ticket]) -> None:
+        self(*(ticket.item for ticket in tickets))
+        for ticket in tickets:
+            ticket.answer, ticket.done = ticket.item, True  # type: ignore[assignment]
+
+
+def arriving(call, count: int = CALLS, cancel: int | None = None) -> list[object]:  # noqa: ANN001
+    """Start ``call(number)`` for each number, 1 ms apart, on a fresh event loop; cancel the one numbered
+    ``cancel`` 10 ms after it started. → the results, in the order of the numbers (None: cancelled)."""
+    results: list[object] = [None] * count
+
+    async def one(number: int, scope: anyio.CancelScope) -> None:
+        with scope:
+            results[number] = await call(number)
 
     async def main() -> None:
         async with anyio.create_task_group() as group:
-            for number in range(CALLS):
-                group.start_soon(partial(in_thread, job, number, lane=lane))
-                await anyio.sleep(0.001)  # the jobs arrive in this order
+            for number in range(count):
+                scope = anyio.CancelScope()
+                group.start_soon(one, number, scope)
+                if number == cancel:
+                    await anyio.sleep(0.01)
+                    scope.cancel()
+                await anyio.sleep(0.001)  # they arrive in this order
 
     anyio.run(main)
-    return began, most
+    return results
 
 
-def test_the_lane_runs_one_drawing_at_a_time_first_come_first_served() -> None:
+def test_the_lane_answers_those_waiting_together_first_come_first_served(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(2):  # and again on a second event loop, which makes a lane of its own
-        began, most = run_together(lane=True)
-        assert (began, most) == (list(range(CALLS)), 1)
+        recorder = Recorder()
+        monkeypatch.setattr(inference, "answer_together", recorder.answer_together)
+        results = arriving(lambda number: inference.the_lane().answer(None, number, None))  # type: ignore[arg-type]
+        # The first drawing runs alone; the five that came meanwhile wait, then run in one call, in order.
+        assert recorder.groups == [(0,), (1, 2, 3, 4, 5)] and recorder.most == 1
+        assert results == list(range(CALLS))  # each caller gets its own answer
+
+
+def test_a_drawing_whose_client_left_is_not_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = Recorder()
+    monkeypatch.setattr(inference, "answer_together", recorder.answer_together)
+    lane = Lane()
+    results = arriving(lambda number: lane.answer(None, number, None), count=3, cancel=1)  # type: ignore[arg-type]
+    assert recorder.groups == [(0,), (2,)] and results == [0, None, 2]
 
 
 def test_the_pool_runs_them_at_once() -> None:
-    assert run_together(lane=False)[1] > 1
+    recorder = Recorder()
+    arriving(partial(in_thread, recorder))
+    assert recorder.most > 1
+
+
+def test_answered_together_as_if_alone(registry: Registry) -> None:
+    """Two models and a broken image in one group: each drawing gets what it would get alone."""
+    three, seven = data_url(3), data_url(7)
+    broken = image_bytes(three)[:200]  # the header, then the data stops
+    items = [
+        (registry.get("default"), PredictRequest(image=three), read_header(image_bytes(three))),
+        (registry.get("classic"), PredictRequest(image=seven, explain=True), read_header(image_bytes(seven))),
+        (registry.get("default"), PredictRequest(image=three), read_header(broken)),
+        (registry.get("default"), PredictRequest(pixels=[0.0] * 784), None),
+        (registry.get("classic"), PredictRequest(image=three), read_header(image_bytes(three))),
+    ]
+    tickets = [Ticket(*item) for item in items]
+    answer_together(tickets)
+    assert all(ticket.done for ticket in tickets)
+    assert isinstance(tickets[2].error, InputError) and tickets[2].answer is None
+    for ticket, (loaded, item, _) in zip(tickets, items):
+        if ticket is not tickets[2]:
+            together, alone = ticket.outcome(), answer(loaded, item)
+            assert (together.model, together.digit, together.empty, together.input) == (
+                alone.model, alone.digit, alone.empty, alone.input
+            )
+            # The same to float32 rounding: the matrix products sum in another order for several rows.
+            assert together.activations == pytest.approx(alone.activations, abs=1e-5)
+            assert len(together.hidden or []) == len(alone.hidden or [])
+            for mine, its in zip(together.hidden or [], alone.hidden or []):
+                assert mine == pytest.approx(its, abs=1e-5)
+    assert [tickets[i].outcome().digit for i in (0, 1, 4)] == [3, 7, 3]
+    assert tickets[1].outcome().hidden is not None and tickets[0].outcome().hidden is None
+    assert tickets[3].outcome().empty
 
 
 @pytest.mark.parametrize(
@@ -95,10 +170,15 @@ def test_where_a_drawing_is_answered(
 ) -> None:
     seen: list[tuple[bool, bool]] = []
 
-    async def recording_in_thread(function, *args, lane=False):  # type: ignore[no-untyped-def]
-        seen.append((lane, len(args) == 3 and args[2] is not None))
-        return function(*args)
+    async def in_the_pool(function, loaded, item, image=None):  # type: ignore[no-untyped-def]
+        seen.append((False, image is not None))
+        return function(loaded, item, image)
 
-    monkeypatch.setattr(inference, "in_thread", recording_in_thread)
+    async def in_the_lane(self, loaded, item, image):  # type: ignore[no-untyped-def]
+        seen.append((True, image is not None))
+        return answer(loaded, item, image)
+
+    monkeypatch.setattr(inference, "in_thread", in_the_pool)
+    monkeypatch.setattr(Lane, "answer", in_the_lane)
     answered = anyio.run(answer_in_turn, registry.get(None), PredictRequest(image=image))
     assert seen == [(lane, read_ahead)] and answered.digit == 3
