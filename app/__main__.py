@@ -47,8 +47,8 @@ def main() -> int:
 def models_load(settings: Settings) -> bool:
     """Load the models once before starting the workers, and say why not if they do not load.
 
-    uvicorn's supervisor stops with status 0 when its workers fail to start; this keeps a
-    missing or corrupt weights file an error, with one message instead of one per worker.
+    A missing or corrupt weights file then gives one message, not one per worker, and no
+    worker is started in vain.
     """
     from app.registry import StartupError, load_models  # NumPy and pydantic only when needed
 

@@ -72,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    gc.unfreeze()  # another app in this process (tests make many) may need the collector to free this one
 
 
 def configure_logging(level: str) -> None:

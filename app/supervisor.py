@@ -2,26 +2,31 @@
 
 The usual way — every worker accepting from one shared listening socket — lets whichever worker wakes
 first take all the connections waiting, so 8 keep-alive connections from a load balancer or a client
-pool split 6/2 or 7/1 about as often as 4/4, and every request on the busier worker waits behind the
-others (p99 at concurrency 8: 20–38 ms across runs, against 18–22 ms for an even split; see
-docs/performance.md). Here the supervisor accepts each connection itself and hands its file descriptor
-to the next worker over a Unix socket pair (SCM_RIGHTS, ``socket.send_fds``), as Node.js's cluster
-module does by default. The supervisor's part per connection is one accept and one send: requests,
-responses and everything after flow between the client and the worker directly.
+pool split 5/3 or 6/2 about as often as 4/4, and every request on the busier worker waits behind the
+others (docs/performance.md). Here the supervisor accepts each connection itself and hands its file
+descriptor to the next worker over a Unix socket pair (SCM_RIGHTS, ``socket.send_fds``), as Node.js's
+cluster module does by default. The supervisor's part per connection is one accept and one send:
+requests and responses flow between the client and the worker directly.
 
-    supervisor:  accept ──send_fds──▶ worker 1, worker 2, worker 1, …  (round robin)
+    supervisor:  accept ──send_fds──▶ worker 1, worker 2, worker 1, …  (round robin, ready workers only)
     worker:      inbox ──recv_fds──▶ loop.connect_accepted_socket(uvicorn's HTTP protocol)
+
+The socket pair also carries the other way the worker's "ready" once its app has started, and its
+end-of-file when the worker exits, so the supervisor knows at once whom it may hand connections to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import selectors
 import signal
 import socket
 import sys
+import time
+from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
@@ -29,105 +34,172 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
 logger = logging.getLogger("uvicorn.error")
+READY = b"r"  # a worker's message once it serves
+HANDOVER = b"c"  # the one byte each handed-over descriptor travels with
+ACCEPT_PAUSE = 1.0  # seconds without accepting after the process ran out of descriptors or memory
+OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+
+@dataclass(eq=False)
+class Slot:
+    """A worker process and the supervisor's end of its socket pair."""
+
+    process: Process
+    inbox: socket.socket
+    ready: bool = False  # it has said it serves
+    gone: bool = False  # its end of the pair is closed: it has exited, or is about to
 
 
 class Supervisor:
-    """Starts ``config.workers`` worker processes and deals the connections to ``listener`` out to them.
+    """Keeps ``config.workers`` worker processes running and deals the connections to ``listener`` out to them.
 
     SIGTERM or SIGINT closes the listening socket at once — the supervisor holds the only copy, so
     new connections are refused while the workers finish the requests in flight — then stops the
-    workers and waits for them. A worker that dies is replaced; one that fails to start (its app's
-    start-up failed) stops the supervisor, as it would fail the same way again.
+    workers and waits for them. A worker that dies is replaced; one that exits before it served
+    (its app's start-up failed) stops the supervisor with status 3, as it would fail the same way again.
     """
 
     def __init__(self, config: uvicorn.Config, listener: socket.socket) -> None:
         self.config = config
         self.listener = listener
-        self.workers: list[tuple[Process, socket.socket]] = []  # each with the socket to hand it connections
-        self.turn = 0  # index of the worker that gets the next connection
-        self.stopping = False
+        self.slots: list[Slot] = []
+        self.next_slot = 0  # the slot whose worker gets the next connection, if ready (counting up for ever)
+        self.stop_signal: int | None = None
         self.status = 0
+        self.selector = selectors.DefaultSelector()
+        self.accepting = False  # the listener is in the selector
+        self.accept_again = 0.0  # time.monotonic() before which the listener is left alone
 
     def run(self) -> int:
         """Serve until told to stop; the exit status: 0, or 3 when a worker failed to start."""
         logger.info("Started parent process [%d]", os.getpid())
-        wake, wake_in = socket.socketpair()  # a signal writes a byte here, so select() returns at once
-        wake.setblocking(False)
-        wake_in.setblocking(False)
-        signal.set_wakeup_fd(wake_in.fileno())
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._stop)
-        self.listener.listen(self.config.backlog)  # uvicorn's bind_socket binds; its servers listen
-        self.listener.setblocking(False)
+        wake_reader, wake_writer = socket.socketpair()  # a signal writes a byte here, so select() returns at once
         try:
-            self.workers = [self._start_worker() for _ in range(self.config.workers)]
-            with selectors.DefaultSelector() as selector:
-                selector.register(self.listener, selectors.EVENT_READ)
-                selector.register(wake, selectors.EVENT_READ)
-                while not self.stopping:
-                    for key, _ in selector.select(timeout=0.5):
-                        if key.fileobj is self.listener:
-                            self._deal()
-                        else:
-                            wake.recv(64)
-                    self._replace_dead_workers()
+            for end in (wake_reader, wake_writer):
+                end.setblocking(False)
+            signal.set_wakeup_fd(wake_writer.fileno())
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self._stop)
+            self.listener.listen(self.config.backlog)  # uvicorn's bind_socket binds; its servers listen
+            self.listener.setblocking(False)
+            self.selector.register(wake_reader, selectors.EVENT_READ)
+            while self._keep_workers():
+                self._watch_listener()
+                for key, _ in self.selector.select(timeout=0.5):
+                    if key.fileobj is self.listener:
+                        self._deal()
+                    elif key.fileobj is wake_reader:
+                        wake_reader.recv(64)
+                    else:
+                        self._hear_from(key.data)
         finally:  # also after an error here: the workers must not outlive the supervisor
             self.listener.close()  # new connections are refused from here on
-            for worker, inbox in self.workers:
-                worker.terminate()  # SIGTERM: uvicorn finishes the requests in flight, then exits
-                inbox.close()
-            for worker, _ in self.workers:
-                worker.join()
+            if self.stop_signal is not None:
+                logger.info("Received %s, exiting.", signal.Signals(self.stop_signal).name)
+            for slot in self.slots:
+                slot.process.terminate()  # SIGTERM: uvicorn finishes the requests in flight, then exits
+                slot.inbox.close()
+            for slot in self.slots:
+                slot.process.join()
             signal.set_wakeup_fd(-1)
-            wake.close()
-            wake_in.close()
+            self.selector.close()
+            wake_reader.close()
+            wake_writer.close()
         logger.info("Stopping parent process [%d]", os.getpid())
         return self.status
 
     def _stop(self, sig: int, frame: FrameType | None) -> None:
-        if not self.stopping:
-            logger.info("Received %s, exiting.", signal.Signals(sig).name)
-        self.stopping = True
+        self.stop_signal = sig  # logged by run(): a signal handler must not write to a stream others may be using
 
-    def _start_worker(self) -> tuple[Process, socket.socket]:
+    def _keep_workers(self) -> bool:
+        """Replace the workers that died and start the missing ones; False once the supervisor is to stop."""
+        for slot in [slot for slot in self.slots if not slot.process.process.is_alive()]:
+            slot.process.join()
+            self._forget(slot)
+            if self.stop_signal is not None or self.status != 0:
+                continue
+            if slot.ready:
+                logger.info("Child process [%s] died (status %s)", slot.process.pid, slot.process.exitcode)
+            else:  # its app did not start (uvicorn's status 3), or it crashed on the way: it would again
+                logger.error("Child process [%s] exited before serving, stopping the parent process.", slot.process.pid)
+                self.status = STARTUP_FAILURE
+        while self.stop_signal is None and self.status == 0 and len(self.slots) < self.config.workers:
+            try:
+                self._start_worker()
+            except OSError as err:  # e.g. out of memory right after the kernel killed a worker
+                logger.error("Cannot start a worker (%s); trying again in half a second.", err)
+                break
+        return self.stop_signal is None and self.status == 0
+
+    def _start_worker(self) -> None:
         inbox, worker_end = socket.socketpair()
+        try:
+            process = Worker(self.config, [worker_end])
+            process.start()
+        except BaseException:
+            inbox.close()
+            raise
+        finally:
+            worker_end.close()  # the worker has its own copy now
         inbox.setblocking(False)  # a worker that stops reading is skipped rather than stalling the others
-        worker = Worker(self.config, [worker_end])
-        worker.start()
-        worker_end.close()  # the worker has its own copy now
-        return worker, inbox
+        slot = Slot(process, inbox)
+        self.slots.append(slot)
+        self.selector.register(inbox, selectors.EVENT_READ, slot)
+
+    def _forget(self, slot: Slot) -> None:
+        self.slots.remove(slot)
+        if not slot.gone:
+            self.selector.unregister(slot.inbox)
+        slot.inbox.close()
+
+    def _watch_listener(self) -> None:
+        """Accept connections only while a worker can take them (none can while they start)."""
+        wanted = any(slot.ready and not slot.gone for slot in self.slots) and time.monotonic() >= self.accept_again
+        if wanted and not self.accepting:
+            self.selector.register(self.listener, selectors.EVENT_READ)
+        elif self.accepting and not wanted:
+            self.selector.unregister(self.listener)  # connections wait in the kernel's backlog meanwhile
+        self.accepting = wanted
 
     def _deal(self) -> None:
-        """Accept one connection and hand it to the next worker that takes it."""
+        """Accept one connection and hand it to the next ready worker that takes it."""
         try:
             connection, _ = self.listener.accept()
-        except (BlockingIOError, ConnectionAbortedError):
-            return  # another wake-up took it, or the client gave up already
+        except BlockingIOError:
+            return  # another wake-up took it
+        except OSError as err:  # the client gave up already, or this process is out of descriptors or memory
+            if err.errno in OUT_OF_RESOURCES:
+                logger.error("Cannot accept connections for %.0f s: %s", ACCEPT_PAUSE, err)
+                self.accept_again = time.monotonic() + ACCEPT_PAUSE
+            return
         with connection:  # the worker holds its own copy once it is sent; a connection none took is closed
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # answers go out at once
-            for _ in range(len(self.workers)):
-                _, inbox = self.workers[self.turn % len(self.workers)]
-                self.turn += 1
+            for _ in range(len(self.slots)):
+                slot = self.slots[self.next_slot % len(self.slots)]
+                self.next_slot += 1
+                if not slot.ready or slot.gone:
+                    continue
                 try:
-                    socket.send_fds(inbox, [b"c"], [connection.fileno()])
+                    socket.send_fds(slot.inbox, [HANDOVER], [connection.fileno()])
                     return
                 except OSError:  # that worker is gone or not reading: the next one takes the connection
                     continue
             logger.error("No worker took a connection; it was closed.")
 
-    def _replace_dead_workers(self) -> None:
-        for index, (worker, inbox) in enumerate(self.workers):
-            if worker.process.is_alive() or self.stopping:
-                continue
-            worker.join()
-            inbox.close()
-            if worker.exitcode == STARTUP_FAILURE:
-                logger.error("Child process [%s] failed to start, stopping the parent process.", worker.pid)
-                self.stopping = True
-                self.status = STARTUP_FAILURE
-                return
-            logger.info("Child process [%s] died", worker.pid)
-            self.workers[index] = self._start_worker()
+    def _hear_from(self, slot: Slot) -> None:
+        """A worker's message: it serves now, or (end of file) it has exited."""
+        try:
+            message = slot.inbox.recv(64)
+        except BlockingIOError:
+            return
+        except OSError:
+            message = b""
+        if message:
+            if READY in message and not slot.ready:
+                slot.ready = True
+                logger.info("Child process [%s] is serving", slot.process.pid)
+        else:
+            self.selector.unregister(slot.inbox)
+            slot.gone = True  # no more connections for it; _keep_workers replaces it once it has exited
 
 
 class Worker(Process):
@@ -143,8 +215,12 @@ class Worker(Process):
 class HandedConnectionsServer(uvicorn.Server):
     """A uvicorn server whose connections arrive as file descriptors on a Unix socket (its only socket)."""
 
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.handovers: set[asyncio.Task[object]] = set()  # connections being set up
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """As uvicorn's ``Server.startup``, with a reader on the inbox where it would listen."""
+        """As uvicorn's ``Server.startup``, with a reader on the inbox where it would listen, then "ready"."""
         await self.lifespan.startup()
         if self.lifespan.should_exit:
             sys.exit(STARTUP_FAILURE)
@@ -152,26 +228,30 @@ class HandedConnectionsServer(uvicorn.Server):
         inbox = sockets[0]
         inbox.setblocking(False)
         self.servers = []  # no listening socket of its own: uvicorn's shutdown has none to close
-        self.handovers: set[asyncio.Task[object]] = set()
         asyncio.get_running_loop().add_reader(inbox.fileno(), self._take_connection, inbox)
+        inbox.send(READY)
         self.started = True
 
-    def _take_connection(self, inbox: socket.socket) -> None:
+    def _take_connection(self, inbox: socket.socket) -> bool:
+        """Serve the next connection waiting in the inbox; False when there is none (or no more will come)."""
+        loop = asyncio.get_running_loop()
         try:
-            message, fds, _, _ = socket.recv_fds(inbox, 1, 1)
+            message, fds, flags, _ = socket.recv_fds(inbox, 1, 1)
         except BlockingIOError:
-            return
+            return False
+        except OSError:  # reset: the supervisor closed its end with our "ready" unread, and is gone
+            message, fds, flags = b"", [], 0
+        if flags & socket.MSG_CTRUNC:  # the kernel dropped the descriptor: this process is at its limit
+            logger.error("A connection handed over was lost: too many open files in this worker.")
         if not message:  # the supervisor is gone: nothing more will come, and nobody would stop us
-            asyncio.get_running_loop().remove_reader(inbox.fileno())
+            loop.remove_reader(inbox.fileno())
             self.should_exit = True
-            return
+            return False
         for fd in fds:
-            connection = socket.socket(fileno=fd)
-            handover = asyncio.get_running_loop().create_task(
-                asyncio.get_running_loop().connect_accepted_socket(self._create_protocol, connection)
-            )
+            handover = loop.create_task(loop.connect_accepted_socket(self._create_protocol, socket.socket(fileno=fd)))
             self.handovers.add(handover)  # keeps the task alive until it is done
             handover.add_done_callback(self.handovers.discard)
+        return True
 
     def _create_protocol(self) -> asyncio.Protocol:
         return self.config.http_protocol_class(  # type: ignore[call-arg]
@@ -179,7 +259,11 @@ class HandedConnectionsServer(uvicorn.Server):
         )
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Serve what was handed over before the stop, then shut down as uvicorn does (closing the inbox)."""
         for inbox in sockets or []:
             if inbox.fileno() != -1:
                 asyncio.get_running_loop().remove_reader(inbox.fileno())
-        await super().shutdown(sockets)  # closes the inbox, then ends the connections as uvicorn does
+                while self._take_connection(inbox):
+                    pass
+        await asyncio.gather(*self.handovers, return_exceptions=True)  # each connection registered with uvicorn
+        await super().shutdown(sockets)

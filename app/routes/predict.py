@@ -1,8 +1,9 @@
 """POST /api/predict (JSON), /api/predict/file (multipart upload) and /api/predict/batch.
 
 The endpoints are ``async``: FastAPI parses the body and writes the answer on the event loop,
-and the CPU-bound part (decoding, preprocessing, the network) runs through
-``app.inference.in_thread``, so it never blocks the loop; single drawings of a canvas's size in its lane.
+and the CPU-bound part (decoding, preprocessing, the network) runs in a thread, so it never blocks
+the loop: single drawings of a canvas's size in the lane (``app.inference.Lane``), the rest through
+``app.inference.in_thread``.
 (Plain ``def`` endpoints would cost two thread hops per request, one more to validate the answer.)
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 import anyio
@@ -60,23 +61,28 @@ class Recorder:
             ticket.answer, ticket.done = ticket.item, True  # type: ignore[assignment]
 
 
-def arriving(call, count: int = CALLS, cancel: int | None = None) -> list[object]:  # noqa: ANN001
-    """Start ``call(number)`` for each number, 1 ms apart, on a fresh event loop; cancel the one numbered
-    ``cancel`` 10 ms after it started. → the results, in the order of the numbers (None: cancelled)."""
+def arriving(
+    call: Callable[[int], Awaitable[object]], count: int = CALLS, cancel: dict[int, float] | None = None
+) -> list[object]:
+    """Start ``call(number)`` for each number, 1 ms apart, on a fresh event loop; cancel those in ``cancel``
+    that many seconds after they started. → the results, in the order of the numbers (None: cancelled)."""
     results: list[object] = [None] * count
 
     async def one(number: int, scope: anyio.CancelScope) -> None:
         with scope:
             results[number] = await call(number)
 
+    async def cancel_later(scope: anyio.CancelScope, seconds: float) -> None:
+        await anyio.sleep(seconds)
+        scope.cancel()
+
     async def main() -> None:
         async with anyio.create_task_group() as group:
             for number in range(count):
                 scope = anyio.CancelScope()
                 group.start_soon(one, number, scope)
-                if number == cancel:
-                    await anyio.sleep(0.01)
-                    scope.cancel()
+                if cancel and number in cancel:
+                    group.start_soon(cancel_later, scope, cancel[number])
                 await anyio.sleep(0.001)  # they arrive in this order
 
     anyio.run(main)
@@ -93,12 +99,41 @@ def test_the_lane_answers_those_waiting_together_first_come_first_served(monkeyp
         assert results == list(range(CALLS))  # each caller gets its own answer
 
 
-def test_a_drawing_whose_client_left_is_not_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_drawing_cancelled_before_its_turn_is_not_answered(monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = Recorder()
     monkeypatch.setattr(inference, "answer_together", recorder.answer_together)
     lane = Lane()
-    results = arriving(lambda number: lane.answer(None, number, None), count=3, cancel=1)  # type: ignore[arg-type]
+    results = arriving(lambda number: lane.answer(None, number, None), count=3, cancel={1: 0.01})  # type: ignore[arg-type]
     assert recorder.groups == [(0,), (2,)] and results == [0, None, 2]
+
+
+def test_a_group_is_answered_even_if_the_drawing_that_took_it_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = Recorder()
+    monkeypatch.setattr(inference, "answer_together", recorder.answer_together)
+    lane = Lane()
+    # Drawing 1 takes 1, 2 and 3 into a group at 50 ms, and is cancelled at 70 ms, in the middle of it.
+    results = arriving(lambda number: lane.answer(None, number, None), count=4, cancel={1: 0.07})  # type: ignore[arg-type]
+    assert recorder.groups == [(0,), (1, 2, 3)]
+    assert results[0] == 0 and results[2:] == [2, 3]  # (1's own answer came before its cancellation could)
+
+
+def test_a_bug_one_drawing_triggers_fails_only_its_own_request(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_predict = inference.predict
+
+    def fragile_predict(loaded, prepared, explain):  # type: ignore[no-untyped-def]
+        if any(p.pixels[0] == 1.0 for p in prepared):
+            raise ValueError("a bug")
+        return real_predict(loaded, prepared, explain)
+
+    monkeypatch.setattr(inference, "predict", fragile_predict)
+    blank, dotted = [0.0] * 784, [1.0] + [0.0] * 783
+    tickets = [Ticket(registry.get(None), PredictRequest(pixels=pixels), None) for pixels in (blank, dotted, blank)]
+    answer_together(tickets)
+    assert tickets[0].outcome().empty and tickets[2].outcome().empty
+    with pytest.raises(ValueError, match="a bug"):
+        tickets[1].outcome()
 
 
 def test_the_pool_runs_them_at_once() -> None:

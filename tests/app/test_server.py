@@ -58,7 +58,7 @@ def test_corrupt_weights_stop_the_process(models_dir: Path, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_python_m_app_stops_on_corrupt_weights(models_dir: Path, tmp_path: Path, workers: str) -> None:
-    # With several workers uvicorn's supervisor would exit 0 when they fail: python -m app checks first.
+    # With several workers python -m app checks the weights before starting any: one message, not one each.
     for path in models_dir.glob("*.npz"):
         (tmp_path / path.name).write_bytes(path.read_bytes())
     (tmp_path / "classic.npz").write_bytes(b"PK\x03\x04 this is not a zip archive")

@@ -6,9 +6,11 @@ worker serving it, so a test can see which worker took which connection.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -16,19 +18,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
+from starlette.types import Receive, Scope, Send
 
+from app.supervisor import Slot, Supervisor
 from tests.app.serving import Server, free_port, start
 
+REPO = Path(__file__).parents[2]
 SUPERVISE = """
 import sys, uvicorn
 from app.supervisor import Supervisor
-config = uvicorn.Config("tests.app.test_supervisor:pid_app", host="127.0.0.1", port=int(sys.argv[1]),
+config = uvicorn.Config("tests.app.test_supervisor:" + sys.argv[3], host="127.0.0.1", port=int(sys.argv[1]),
                         workers=int(sys.argv[2]), log_level="info")
 sys.exit(Supervisor(config, config.bind_socket()).run())
 """
 
 
-async def pid_app(scope: dict, receive, send) -> None:  # noqa: ANN001
+async def pid_app(scope: Scope, receive: Receive, send: Send) -> None:
     """Answer every request with this process's id; take part in the lifespan as uvicorn expects."""
     if scope["type"] == "lifespan":
         while (await receive())["type"] != "lifespan.shutdown":
@@ -39,12 +45,21 @@ async def pid_app(scope: dict, receive, send) -> None:  # noqa: ANN001
     await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
 
 
+async def failing_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app whose start-up fails (as when the weights do not load)."""
+    await receive()
+    await send({"type": "lifespan.startup.failed", "message": "cannot start"})
+
+
 @pytest.fixture
 def supervisor(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    server = start([sys.executable, "-c", SUPERVISE, str(port), "2"], env, port, tmp_path / "supervisor.log")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    server = start([sys.executable, "-c", SUPERVISE, str(port), "2", "pid_app"], env, port, tmp_path / "supervisor.log")
     try:
+        deadline = time.monotonic() + 30
+        while server.output().count("is serving") < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # /healthz answers once one worker serves; the tests want both
         yield server
     finally:
         if server.process.poll() is None:
@@ -86,19 +101,50 @@ def test_connections_are_dealt_out_in_turn(supervisor: Server) -> None:
 
 def test_a_dead_worker_is_replaced(supervisor: Server) -> None:
     workers = {served_by(connect(supervisor)) for _ in range(2)}
-    victim = workers.pop()
+    victim, survivor = sorted(workers)
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 30
     # Connections handed to a worker as it dies are lost with it (as those it was serving): wait until the
-    # supervisor has noticed, within half a second.
+    # supervisor has noticed, which its end of the worker's socket pair tells it at once.
     while f"Child process [{victim}] died" not in supervisor.output() and time.monotonic() < deadline:
         time.sleep(0.01)
+    # Its replacement is starting (a few tenths of a second at least): the survivor takes every connection.
+    assert [served_by(connect(supervisor)) for _ in range(4)] == [survivor] * 4
     while time.monotonic() < deadline:
-        seen = {served_by(connect(supervisor)) for _ in range(4)}  # every connection is answered meanwhile
+        seen = {served_by(connect(supervisor)) for _ in range(4)}
         if len(seen) == 2:
             break
-        time.sleep(0.2)
+        time.sleep(0.1)
     assert victim not in seen and len(seen) == 2, supervisor.output()
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", SUPERVISE, str(free_port()), "2", "failing_app"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr  # uvicorn's status for a failed start-up
+    assert "exited before serving, stopping the parent process" in done.stderr
+
+
+def test_out_of_descriptors_pauses_accepting() -> None:
+    """EMFILE from accept() leaves the listener alone for a second instead of stopping the supervisor."""
+
+    class Listener:
+        error = errno.EMFILE
+
+        def accept(self) -> None:
+            raise OSError(self.error, os.strerror(self.error))
+
+    listener = Listener()
+    supervisor = Supervisor(uvicorn.Config(pid_app), listener)  # type: ignore[arg-type]
+    supervisor.slots = [Slot(process=None, inbox=None, ready=True)]  # type: ignore[arg-type]
+    supervisor._deal()
+    supervisor._watch_listener()
+    assert not supervisor.accepting and supervisor.accept_again > time.monotonic()
+    listener.error = errno.ECONNABORTED  # a client that gave up: nothing to wait for
+    supervisor.accept_again = 0.0
+    supervisor._deal()
+    assert supervisor.accept_again == 0.0
 
 
 def test_workers_exit_when_the_supervisor_is_killed(supervisor: Server) -> None:
