@@ -8,7 +8,9 @@ rest in anyio's pool through ``in_thread``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -31,6 +33,7 @@ LANE_MAX_PIXELS = 1024 * 1024
 # An image's base64 and header are read on the event loop to choose its thread only up to this many
 # characters (96 KiB of file: any canvas drawing); longer ones go to the pool and are read there.
 LANE_MAX_CHARS = 128 * 1024
+MAX_GROUP = 32  # drawings answered together at most: beyond, the network's cost per drawing hardly falls
 T = TypeVar("T")
 
 
@@ -62,17 +65,18 @@ class Lane:
     """One thread per event loop for single drawings: first come, first served, those waiting answered together.
 
     Drawings that share the GIL in many threads all finish late; in the lane each waits only for those
-    that came first and those answered with it: at concurrency 8, p99 22 ms instead of 42 ms without
-    grouping (docs/performance.md). When the lane frees up, the first drawing waiting takes every drawing
-    waiting with it into one thread call (``answer_together``), where each model's network runs once on
-    its drawings: the default's MLP then reads its 7.4 MB of weights, which the caches do not keep from
-    one drawing to the next, once for all (server CPU per prediction −18% at concurrency 8).
+    that came first and those answered with it (one thread rather than many: p99 at concurrency 8 22 ms
+    instead of 42 ms, docs/performance.md). When the lane frees up, the first drawing waiting starts a
+    thread call (``answer_together``) that takes every drawing waiting, and those arriving while it
+    prepares them, into one group, where each model's network runs once: the default's MLP then reads its
+    7.4 MB of weights, which the caches do not keep from one drawing to the next, once for all. A drawing
+    that arrives while a group is prepared joins it rather than waiting for it to end (docs/performance.md).
     """
 
     def __init__(self) -> None:
         self.turn = anyio.Lock()  # its waiters go in arrival order
         self.thread = anyio.CapacityLimiter(1)  # the lane's thread call never waits for a token of the pool
-        self.waiting: list[Ticket] = []
+        self.waiting: deque[Ticket] = deque()  # appended here, taken by the lane's thread (both atomic)
 
     async def answer(self, loaded: LoadedModel, item: PredictRequest, image: Image.Image | None) -> PredictResponse:
         ticket = Ticket(loaded, item, image)
@@ -80,18 +84,19 @@ class Lane:
         try:
             async with self.turn:
                 if not ticket.done:  # else it was answered along with an earlier drawing
-                    group, self.waiting = self.waiting, []
-                    await self._answer(group)
+                    await self._answer()
         finally:
-            if ticket in self.waiting:  # cancelled before its turn (a graceful shutdown's time ran out)
-                self.waiting.remove(ticket)
+            if not ticket.done:  # cancelled before its turn (a graceful shutdown's time ran out)
+                with suppress(ValueError):  # (unless the lane's thread has taken it already)
+                    self.waiting.remove(ticket)
         return ticket.outcome()
 
-    async def _answer(self, group: list[Ticket]) -> None:
-        """Answer ``group`` in the lane's thread, to the end: others wait on it, whatever befalls this task."""
+    async def _answer(self) -> None:
+        """Answer a group in the lane's thread, to the end: others wait on it, whatever befalls this task."""
+        group: list[Ticket] = []
         try:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(answer_together, group, limiter=self.thread)
+                await anyio.to_thread.run_sync(answer_together, self.waiting, group, limiter=self.thread)
         finally:
             for ticket in group:
                 if not ticket.done:  # the thread call itself failed (a bug): every drawing's request says so
@@ -131,32 +136,42 @@ async def answer_in_turn(loaded: LoadedModel, item: PredictRequest) -> PredictRe
     return await in_thread(answer, loaded, item, image)
 
 
-def answer_together(tickets: list[Ticket]) -> None:
-    """Answer every ticket: prepare each drawing, then run each model's network once on its drawings.
+def answer_together(waiting: deque[Ticket], group: list[Ticket]) -> None:
+    """Take the drawings waiting into ``group`` — and those that arrive while the group is prepared, up to
+    MAX_GROUP —, then run each model's network once on its drawings, and answer every ticket of the group.
 
     Each ticket gets what its drawing would get alone: its answer, or its error (an InputError is its
     request's 422), raised again in its own request.
     """
     by_model: dict[str, list[tuple[Ticket, Prepared]]] = {}
-    for ticket in tickets:
+    while len(group) < MAX_GROUP:
         try:
-            by_model.setdefault(ticket.loaded.name, []).append((ticket, prepare_one(ticket.item, ticket.image)))
+            ticket = waiting.popleft()
+        except IndexError:  # none left: the group is complete
+            break
+        group.append(ticket)
+        try:
+            prepared = prepare_one(ticket.item, ticket.image)
         except Exception as err:
             ticket.error = err
-    for group in by_model.values():
+            continue
+        by_model.setdefault(ticket.loaded.name, []).append((ticket, prepared))
+    for same_model in by_model.values():
+        loaded = same_model[0][0].loaded
+        answers: list[PredictResponse | None]
         try:
-            answers = predict(group[0][0].loaded, [p for _, p in group], [t.item.explain for t, _ in group])
+            answers = predict(loaded, [p for _, p in same_model], [t.item.explain for t, _ in same_model])
         except Exception:  # a bug that one of the drawings triggers: each on its own, to fail only its request
             answers = []
-            for ticket, prepared in group:
+            for ticket, prepared in same_model:
                 try:
                     answers.extend(predict(ticket.loaded, [prepared], [ticket.item.explain]))
                 except Exception as err:
                     ticket.error = err
                     answers.append(None)
-        for (ticket, _), one in zip(group, answers, strict=True):
+        for (ticket, _), one in zip(same_model, answers, strict=True):
             ticket.answer = one
-    for ticket in tickets:
+    for ticket in group:
         ticket.done = True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -39,7 +40,7 @@ def registry() -> Registry:
 
 
 class Recorder:
-    """Stands in for a thread's work: records what ran together and how many ran at once, 50 ms each."""
+    """Stands in for a thread's work: records what ran together and how many ran at once, 100 ms each."""
 
     def __init__(self) -> None:
         self.groups: list[list[object]] = []
@@ -50,21 +51,23 @@ class Recorder:
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
-        time.sleep(0.05)  # long enough for every other call to have been started meanwhile
+        time.sleep(0.1)  # long enough for every other call to have been started meanwhile
         with self.lock:
             self.running -= 1
             self.groups.append(work)
 
-    def answer_together(self, tickets: list[Ticket]) -> None:
-        self(*(ticket.item for ticket in tickets))
-        for ticket in tickets:
+    def answer_together(self, waiting: deque[Ticket], group: list[Ticket]) -> None:
+        group.extend(waiting)
+        waiting.clear()
+        self(*(ticket.item for ticket in group))
+        for ticket in group:
             ticket.answer, ticket.done = ticket.item, True  # type: ignore[assignment]
 
 
 def arriving(
     call: Callable[[int], Awaitable[object]], count: int = CALLS, cancel: dict[int, float] | None = None
 ) -> list[object]:
-    """Start ``call(number)`` for each number, 1 ms apart, on a fresh event loop; cancel those in ``cancel``
+    """Start ``call(number)`` for each number, 10 ms apart, on a fresh event loop; cancel those in ``cancel``
     that many seconds after they started. → the results, in the order of the numbers (None: cancelled)."""
     results: list[object] = [None] * count
 
@@ -83,7 +86,7 @@ def arriving(
                 group.start_soon(one, number, scope)
                 if cancel and number in cancel:
                     group.start_soon(cancel_later, scope, cancel[number])
-                await anyio.sleep(0.001)  # they arrive in this order
+                await anyio.sleep(0.01)  # they arrive in this order, after the first one's thread has started
 
     anyio.run(main)
     return results
@@ -111,8 +114,8 @@ def test_a_group_is_answered_even_if_the_drawing_that_took_it_is_cancelled(monke
     recorder = Recorder()
     monkeypatch.setattr(inference, "answer_together", recorder.answer_together)
     lane = Lane()
-    # Drawing 1 takes 1, 2 and 3 into a group at 50 ms, and is cancelled at 70 ms, in the middle of it.
-    results = arriving(lambda number: lane.answer(None, number, None), count=4, cancel={1: 0.07})  # type: ignore[arg-type]
+    # Drawing 1 takes 1, 2 and 3 into a group at 100 ms, and is cancelled at 160 ms, in the middle of it.
+    results = arriving(lambda number: lane.answer(None, number, None), count=4, cancel={1: 0.15})  # type: ignore[arg-type]
     assert recorder.groups == [(0,), (1, 2, 3)]
     assert results[0] == 0 and results[2:] == [2, 3]  # (1's own answer came before its cancellation could)
 
@@ -130,10 +133,35 @@ def test_a_bug_one_drawing_triggers_fails_only_its_own_request(
     monkeypatch.setattr(inference, "predict", fragile_predict)
     blank, dotted = [0.0] * 784, [1.0] + [0.0] * 783
     tickets = [Ticket(registry.get(None), PredictRequest(pixels=pixels), None) for pixels in (blank, dotted, blank)]
-    answer_together(tickets)
+    answer_together(deque(tickets), [])
     assert tickets[0].outcome().empty and tickets[2].outcome().empty
     with pytest.raises(ValueError, match="a bug"):
         tickets[1].outcome()
+
+
+@pytest.mark.parametrize(("most", "groups"), [(32, [6]), (2, [2, 2, 2])], ids=["joined", "at most 2"])
+def test_drawings_arriving_while_a_group_is_prepared_join_it(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, most: int, groups: list[int]
+) -> None:
+    real_prepare, real_predict = inference.prepare_one, inference.predict
+    sizes: list[int] = []
+
+    def slow_prepare(item, image=None):  # type: ignore[no-untyped-def]
+        time.sleep(0.02)  # the drawings, 10 ms apart, arrive while the group is being prepared
+        return real_prepare(item, image)
+
+    def recording_predict(loaded, prepared, explain):  # type: ignore[no-untyped-def]
+        sizes.append(len(prepared))
+        return real_predict(loaded, prepared, explain)
+
+    monkeypatch.setattr(inference, "prepare_one", slow_prepare)
+    monkeypatch.setattr(inference, "predict", recording_predict)
+    monkeypatch.setattr(inference, "MAX_GROUP", most)
+    lane = Lane()
+    item = PredictRequest(pixels=[0.0] * 784)
+    results = arriving(lambda number: lane.answer(registry.get(None), item, None))
+    assert sizes == groups  # one pass of the network per group
+    assert all(result.empty for result in results)  # type: ignore[attr-defined]
 
 
 def test_the_pool_runs_them_at_once() -> None:
@@ -154,7 +182,7 @@ def test_answered_together_as_if_alone(registry: Registry) -> None:
         (registry.get("classic"), PredictRequest(image=three), read_header(image_bytes(three))),
     ]
     tickets = [Ticket(*item) for item in items]
-    answer_together(tickets)
+    answer_together(deque(tickets), [])
     assert all(ticket.done for ticket in tickets)
     assert isinstance(tickets[2].error, InputError) and tickets[2].answer is None
     for ticket, (loaded, item, _) in zip(tickets, items):
