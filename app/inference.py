@@ -143,7 +143,7 @@ def answer_together(waiting: deque[Ticket], group: list[Ticket]) -> None:
     Each ticket gets what its drawing would get alone: its answer, or its error (an InputError is its
     request's 422), raised again in its own request.
     """
-    by_model: dict[str, list[tuple[Ticket, Prepared]]] = {}
+    ready: list[tuple[Ticket, Prepared]] = []
     while len(group) < MAX_GROUP:
         try:
             ticket = waiting.popleft()
@@ -151,26 +151,21 @@ def answer_together(waiting: deque[Ticket], group: list[Ticket]) -> None:
             break
         group.append(ticket)
         try:
-            prepared = prepare_one(ticket.item, ticket.image)
+            ready.append((ticket, prepare_one(ticket.item, ticket.image)))
         except Exception as err:
             ticket.error = err
-            continue
-        by_model.setdefault(ticket.loaded.name, []).append((ticket, prepared))
-    for same_model in by_model.values():
-        loaded = same_model[0][0].loaded
-        answers: list[PredictResponse | None]
-        try:
-            answers = predict(loaded, [p for _, p in same_model], [t.item.explain for t, _ in same_model])
-        except Exception:  # a bug that one of the drawings triggers: each on its own, to fail only its request
-            answers = []
-            for ticket, prepared in same_model:
-                try:
-                    answers.extend(predict(ticket.loaded, [prepared], [ticket.item.explain]))
-                except Exception as err:
-                    ticket.error = err
-                    answers.append(None)
-        for (ticket, _), one in zip(same_model, answers, strict=True):
+    try:
+        answers = predict_each_model(
+            [t.loaded for t, _ in ready], [p for _, p in ready], [t.item.explain for t, _ in ready]
+        )
+        for (ticket, _), one in zip(ready, answers, strict=True):
             ticket.answer = one
+    except Exception:  # a bug that one of the drawings triggers: each on its own, to fail only its request
+        for ticket, prepared in ready:
+            try:
+                ticket.answer = predict(ticket.loaded, [prepared], [ticket.item.explain])[0]
+            except Exception as err:
+                ticket.error = err
     for ticket in group:
         ticket.done = True
 
@@ -194,13 +189,20 @@ def answer_batch(registry: Registry, body: BatchRequest) -> BatchResponse:
     """POST /api/predict/batch: each model involved runs its network once, on all of its items."""
     chosen = [registry.get(item.model or body.model) for item in body.items]  # unknown names → 404 first
     prepared = prepare_batch(body.items)
-    results: list[PredictResponse | None] = [None] * len(body.items)
-    for name in dict.fromkeys(loaded.name for loaded in chosen):
-        indices = [i for i, loaded in enumerate(chosen) if loaded.name == name]
-        answers = predict(registry.get(name), [prepared[i] for i in indices], [body.items[i].explain for i in indices])
+    return BatchResponse(results=predict_each_model(chosen, prepared, [item.explain for item in body.items]))
+
+
+def predict_each_model(
+    models: list[LoadedModel], prepared: list[Prepared], explain: list[bool]
+) -> list[PredictResponse]:
+    """Drawing i answered by models[i], in order: each model's network runs once, on all of its drawings."""
+    results: list[PredictResponse | None] = [None] * len(prepared)
+    for name in dict.fromkeys(loaded.name for loaded in models):
+        indices = [i for i, loaded in enumerate(models) if loaded.name == name]
+        answers = predict(models[indices[0]], [prepared[i] for i in indices], [explain[i] for i in indices])
         for i, one in zip(indices, answers, strict=True):
             results[i] = one
-    return BatchResponse(results=[one for one in results if one is not None])
+    return [one for one in results if one is not None]
 
 
 def prepare_request(item: DrawingInput) -> Prepared:
