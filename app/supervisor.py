@@ -13,11 +13,15 @@ requests and responses flow between the client and the worker directly.
 
 The socket pair also carries the other way the worker's "ready" once its app has started, and its
 end-of-file when the worker exits, so the supervisor knows at once whom it may hand connections to.
+Once a second the supervisor pings each worker, and the worker's event loop answers: a worker that
+does not answer for a second gets no more connections, and one silent for ``timeout_worker_healthcheck``
+seconds (uvicorn's setting, 5 by default) is killed and replaced — it was hung, serving nobody.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -36,6 +40,8 @@ from uvicorn.supervisors.multiprocess import Process
 logger = logging.getLogger("uvicorn.error")
 READY = b"r"  # a worker's message once it serves
 HANDOVER = b"c"  # the one byte each handed-over descriptor travels with
+PING, PONG = b"p", b"o"  # the supervisor's question to a serving worker, and its event loop's answer
+PING_EVERY = 1.0  # seconds between pings; a worker whose ping is older than this is passed over when dealing
 ACCEPT_PAUSE = 1.0  # seconds without accepting after the process ran out of descriptors or memory
 OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
@@ -48,6 +54,12 @@ class Slot:
     inbox: socket.socket
     ready: bool = False  # it has said it serves
     gone: bool = False  # its end of the pair is closed: it has exited, or is about to
+    pinged_at: float | None = None  # time.monotonic() of the ping it has not answered yet
+    answered_at: float = 0.0  # time.monotonic() of its last answer (or of "ready")
+
+    def slow(self, now: float) -> bool:
+        """Whether it has left a ping unanswered for more than PING_EVERY seconds."""
+        return self.pinged_at is not None and now - self.pinged_at > PING_EVERY
 
 
 class Supervisor:
@@ -92,6 +104,7 @@ class Supervisor:
                         wake_reader.recv(64)
                     else:
                         self._hear_from(key.data)
+                self._ping()
         finally:  # also after an error here: the workers must not outlive the supervisor
             self.listener.close()  # new connections are refused from here on
             if self.stop_signal is not None:
@@ -161,6 +174,23 @@ class Supervisor:
             self.selector.unregister(self.listener)  # connections wait in the kernel's backlog meanwhile
         self.accepting = wanted
 
+    def _ping(self) -> None:
+        """Ping the serving workers once a second; kill one that has not answered for the health-check timeout."""
+        now = time.monotonic()
+        for slot in self.slots:
+            if not slot.ready or slot.gone:
+                continue
+            if slot.pinged_at is None and now - slot.answered_at >= PING_EVERY:
+                slot.pinged_at = now
+                with contextlib.suppress(OSError):  # its inbox is full or closed: it does not read, nor answer
+                    slot.inbox.send(PING)
+            elif slot.pinged_at is not None and now - slot.pinged_at > self.config.timeout_worker_healthcheck:
+                logger.error("Child process [%s] has not answered for %.0f s; killing it.",
+                             slot.process.pid, now - slot.pinged_at)
+                slot.process.kill()  # SIGKILL: a hung process may not get as far as a graceful stop
+                self.selector.unregister(slot.inbox)
+                slot.gone = True  # _keep_workers replaces it once it has exited
+
     def _deal(self) -> None:
         """Accept one connection and hand it to the next ready worker that takes it."""
         try:
@@ -173,20 +203,23 @@ class Supervisor:
                 self.accept_again = time.monotonic() + ACCEPT_PAUSE
             return
         with connection:  # the worker holds its own copy once it is sent; a connection none took is closed
-            for _ in range(len(self.slots)):
-                slot = self.slots[self.next_slot % len(self.slots)]
-                self.next_slot += 1
+            count, now = len(self.slots), time.monotonic()
+            in_turn = [(self.next_slot + i) % count for i in range(count)]
+            # A worker slow to answer pings comes last: it may be hung, and what it was handed would be lost.
+            for index in sorted(in_turn, key=lambda index: self.slots[index].slow(now)):
+                slot = self.slots[index]
                 if not slot.ready or slot.gone:
                     continue
                 try:
                     socket.send_fds(slot.inbox, [HANDOVER], [connection.fileno()])
-                    return
                 except OSError:  # that worker is gone or not reading: the next one takes the connection
                     continue
+                self.next_slot = index + 1
+                return
             logger.error("No worker took a connection; it was closed.")
 
     def _hear_from(self, slot: Slot) -> None:
-        """A worker's message: it serves now, or (end of file) it has exited."""
+        """A worker's message: it serves now, it answers a ping, or (end of file) it has exited."""
         try:
             message = slot.inbox.recv(64)
         except BlockingIOError:
@@ -194,6 +227,7 @@ class Supervisor:
         except OSError:
             message = b""
         if message:
+            slot.pinged_at, slot.answered_at = None, time.monotonic()
             if READY in message and not slot.ready:
                 slot.ready = True
                 logger.info("Child process [%s] is serving", slot.process.pid)
@@ -247,6 +281,9 @@ class HandedConnectionsServer(uvicorn.Server):
             loop.remove_reader(inbox.fileno())
             self.should_exit = True
             return False
+        if message == PING:
+            with contextlib.suppress(OSError):  # the supervisor is not reading, or gone (then we see its end)
+                inbox.send(PONG)
         for fd in fds:
             handover = loop.create_task(loop.connect_accepted_socket(self._create_protocol, socket.socket(fileno=fd)))
             self.handovers.add(handover)  # keeps the task alive until it is done

@@ -6,6 +6,7 @@ worker serving it, so a test can see which worker took which connection.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.client
 import os
@@ -21,7 +22,7 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from app.supervisor import Slot, Supervisor
+from app.supervisor import PING_EVERY, Slot, Supervisor
 from tests.app.serving import Server, free_port, start
 
 REPO = Path(__file__).parents[2]
@@ -29,7 +30,7 @@ SUPERVISE = """
 import sys, uvicorn
 from app.supervisor import Supervisor
 config = uvicorn.Config("tests.app.test_supervisor:" + sys.argv[3], host="127.0.0.1", port=int(sys.argv[1]),
-                        workers=int(sys.argv[2]), log_level="info")
+                        workers=int(sys.argv[2]), log_level="info", timeout_worker_healthcheck=int(sys.argv[4]))
 sys.exit(Supervisor(config, config.bind_socket()).run())
 """
 
@@ -53,9 +54,17 @@ async def failing_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 @pytest.fixture
 def supervisor(tmp_path: Path) -> Iterator[Server]:
+    with supervise(tmp_path, health_check_timeout=5) as server:  # uvicorn's default
+        yield server
+
+
+@contextlib.contextmanager
+def supervise(tmp_path: Path, health_check_timeout: int) -> Iterator[Server]:
+    """The supervisor with two workers serving ``pid_app``, once both serve; killed afterwards if still running."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    server = start([sys.executable, "-c", SUPERVISE, str(port), "2", "pid_app"], env, port, tmp_path / "supervisor.log")
+    command = [sys.executable, "-c", SUPERVISE, str(port), "2", "pid_app", str(health_check_timeout)]
+    server = start(command, env, port, tmp_path / "supervisor.log")
     try:
         deadline = time.monotonic() + 30
         while server.output().count("is serving") < 2 and time.monotonic() < deadline:
@@ -118,8 +127,37 @@ def test_a_dead_worker_is_replaced(supervisor: Server) -> None:
     assert victim not in seen and len(seen) == 2, supervisor.output()
 
 
+def test_a_hung_worker_is_passed_over_then_replaced(tmp_path: Path) -> None:
+    """A worker that stops answering (here SIGSTOP) gets no connections once a ping is a second late, and is
+    killed and replaced after the health-check timeout; the other worker, answering, is left alone."""
+    with supervise(tmp_path, health_check_timeout=4) as supervisor:
+        workers = {served_by(connect(supervisor)) for _ in range(2)}
+        victim, survivor = sorted(workers)
+        try:
+            os.kill(victim, signal.SIGSTOP)  # hung: alive, its socket pair open, but answering nothing
+            time.sleep(2 * PING_EVERY + 0.5)  # pinged within a second of its last answer, and a second late since
+            # A connection handed to the stopped worker would time out here after 10 s.
+            assert [served_by(connect(supervisor)) for _ in range(6)] == [survivor] * 6
+            deadline = time.monotonic() + 30
+            while alive(victim) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not alive(victim), supervisor.output()
+            assert f"Child process [{victim}] has not answered for " in supervisor.output()
+            while time.monotonic() < deadline:
+                seen = {served_by(connect(supervisor)) for _ in range(4)}
+                if len(seen) == 2:
+                    break
+                time.sleep(0.1)
+            assert survivor in seen and victim not in seen and len(seen) == 2, supervisor.output()
+            assert supervisor.output().count("has not answered") == 1
+            assert supervisor.stop(signal.SIGTERM) == 0, supervisor.output()
+        finally:  # a stopped process would outlive a failed test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+
+
 def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", SUPERVISE, str(free_port()), "2", "failing_app"]
+    command = [sys.executable, "-c", SUPERVISE, str(free_port()), "2", "failing_app", "5"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3, done.stderr  # uvicorn's status for a failed start-up
