@@ -6,6 +6,9 @@
 The drawing is a realistic 280×280 canvas PNG data URL (bench/sample.py). The steps are timed
 in the order a request runs them, alternating, so load from elsewhere hits them alike. The BLAS
 runs one thread, as in the service (see app/__init__.py).
+
+A second table times the whole answer for the same drawing on the canvases a screen gives the pad
+(its CSS size times devicePixelRatio), side by side with the 280×280 the page sends whatever the screen.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from app.registry import load_models
 from app.schemas import BatchRequest, PredictRequest
 from app.settings import Settings
 from bench import machine
-from bench.sample import data_url
+from bench.sample import SCREENS, data_url
 from model import blas
 from model.average import view_outputs
 
@@ -95,8 +98,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'step':<58} {'median ms':>9} {'p99 ms':>8} {'min ms':>8}")
     for name, values in runs.items():
         print(f"{name:<58} {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} {values.min():>8.3f}")
+    by_screen(default, max(args.runs // 10, 20))
     print(f"\nload average at the end: {machine.load_average()}")
     return 0
+
+
+def by_screen(entry: object, runs: int) -> None:
+    """The whole answer (app.inference.answer) for the same digit drawn on each of SCREENS, alternating."""
+    urls = {name: data_url(3, side) for name, side in SCREENS.items()}
+    bodies = {name: json.dumps({"image": url}) for name, url in urls.items()}
+    times: dict[str, list[float]] = {name: [] for name in SCREENS}
+    for _ in range(runs):
+        for name, body in bodies.items():
+            started = time.perf_counter()
+            answer(entry, PredictRequest.model_validate_json(body))
+            times[name].append(time.perf_counter() - started)
+    base = np.median(times[next(iter(SCREENS))])
+    print(f"\nthe whole answer, default model, by the canvas the drawing comes from; {runs} runs")
+    print(f"{'canvas':<45} {'data URL':>10} {'median ms':>9} {'p99 ms':>8} {'÷ 280×280':>9}")
+    for name, values in times.items():
+        ms = np.array(values) * 1000
+        print(f"{name:<45} {len(urls[name]):>8,} B {np.median(ms):>9.3f} {np.percentile(ms, 99):>8.3f} "
+              f"{np.median(values) / base:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """A realistic request body: a digit drawn as the page draws it, as ``canvas.toDataURL()`` returns it.
 
 The page (static/js/pad.js) strokes white ink, 6.2 % of the side wide, with round caps and joins, on
-a transparent 280×280 canvas, and sends it as a PNG data URL. Browsers anti-alias the strokes; here
-they are drawn at 4× and box-filtered down, which gives the same soft edges.
+a transparent 280×280 canvas, whatever the size of the pad on screen, and sends it as a PNG data URL.
+Browsers anti-alias the strokes; here they are drawn at 4× and box-filtered down, which gives the same
+soft edges.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ import io
 
 from PIL import Image, ImageDraw
 
-SIDE = 280  # the pad's size in CSS pixels on a desktop page
+SIDE = 280  # the pad's image: the page draws the strokes afresh at 280×280 to send them (static/js/pad.js)
+# The pad's own canvas on common screens (its CSS size times devicePixelRatio, measured in Chromium; the pad
+# is at most 406 CSS px wide): what the page sent before 2026-12-03, when it sent the canvas as it was.
+SCREENS = {
+    "280×280: what the page sends": SIDE,
+    "406×406: desktop, devicePixelRatio 1": 406,
+    "812×812: laptop, devicePixelRatio 2": 812,
+    "930×930: 360-px phone, devicePixelRatio 3": 930,
+}
 LINE_WIDTH = 0.062  # pad.js's LINE_WIDTH: stroke width as a fraction of the side
 SUPERSAMPLE = 4
 

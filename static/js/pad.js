@@ -3,11 +3,16 @@
 // Strokes are kept as lists of points in the pad's own unit square, so the drawing survives a resize
 // and is redrawn crisply at any devicePixelRatio. The canvas keeps a transparent background: the ink's
 // alpha is what the server reads, and CSS paints the black square behind it.
+//
+// What is sent is drawn afresh at EXPORT_SIDE pixels, not copied from the screen's canvas: the pad on a
+// laptop at devicePixelRatio 2 is 812×812 pixels, whose PNG costs the server 3.8 times the CPU of a
+// 280×280 one (docs/performance.md), and the network sees 28×28 pixels either way.
 
 // Stroke width as a fraction of the pad's side: a digit that fills most of the pad then has strokes
 // about as thick, relative to its height, as MNIST's.
 const LINE_WIDTH = 0.062;
 const INK = "#ffffff";
+const EXPORT_SIDE = 280; // pixels on the longer side of the image sent: 10× MNIST's 28
 
 export class Pad {
   /**
@@ -22,6 +27,7 @@ export class Pad {
     this.strokes = [];
     this.current = null; // the stroke being drawn, also the last entry of this.strokes
     this.pointerId = null;
+    this.exportCanvas = document.createElement("canvas"); // reused: live recognition exports often
 
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
     canvas.addEventListener("pointermove", (e) => this.#move(e));
@@ -56,9 +62,15 @@ export class Pad {
     this.onChange("undo");
   }
 
-  /** The drawing as a PNG data URL: white ink on a transparent background. */
+  /** The drawing as a PNG data URL, EXPORT_SIDE pixels on its longer side: white ink on a transparent background. */
   toDataURL() {
-    return this.canvas.toDataURL("image/png");
+    const { width, height } = this.canvas;
+    const scale = EXPORT_SIDE / Math.max(width, height);
+    const out = this.exportCanvas;
+    out.width = Math.max(1, Math.round(width * scale)); // setting the size also clears it
+    out.height = Math.max(1, Math.round(height * scale));
+    paint(out.getContext("2d"), this.strokes, out.width, out.height);
+    return out.toDataURL("image/png");
   }
 
   #release() {
@@ -129,17 +141,19 @@ export class Pad {
   }
 
   #render() {
-    const { ctx, canvas } = this;
-    const w = canvas.width;
-    const h = canvas.height;
-    ctx.clearRect(0, 0, w, h);
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = INK;
-    ctx.fillStyle = INK;
-    ctx.lineWidth = LINE_WIDTH * Math.min(w, h);
-    for (const stroke of this.strokes) drawStroke(ctx, stroke.map(([x, y]) => [x * w, y * h]), ctx.lineWidth);
+    paint(this.ctx, this.strokes, this.canvas.width, this.canvas.height);
   }
+}
+
+/** Clear a w×h canvas and draw the strokes (points in the unit square) on it, the pen scaled to its size. */
+function paint(ctx, strokes, w, h) {
+  ctx.clearRect(0, 0, w, h);
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.strokeStyle = INK;
+  ctx.fillStyle = INK;
+  ctx.lineWidth = LINE_WIDTH * Math.min(w, h);
+  for (const stroke of strokes) drawStroke(ctx, stroke.map(([x, y]) => [x * w, y * h]), ctx.lineWidth);
 }
 
 /** A smooth stroke: quadratic curves through the midpoints of successive points; a dot for a single tap. */

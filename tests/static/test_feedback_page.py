@@ -47,11 +47,13 @@ def test_tap_the_right_digit_saves_the_drawing(desktop):
     row = page.get_by_test_id("feedback")
     before, total = server_stats(page), shown_total(page)
     assert row.is_hidden()  # nothing to confirm yet
+    predicted: list[str] = []
+    page.on("request", lambda r: predicted.append(r.post_data) if r.url.endswith("/api/predict") else None)
     draw_mouse(page, ONE)
     assert prediction(page) == "1"
     assert row.is_visible()
     assert page.locator("#feedback-question").inner_text() == "Was it a 1?"
-    drawn = page.get_by_test_id("pad").evaluate("c => c.toDataURL()")
+    drawn = json.loads(predicted[-1])["image"]  # the finished drawing, as the page sent it
 
     with page.expect_request("**/api/feedback") as sent:
         page.get_by_test_id("feedback-label-7").click()  # "no: that was a 7"

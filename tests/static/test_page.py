@@ -7,6 +7,8 @@ network view. Fixtures (conftest.py) start the server and fail a test that logge
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import os
 import re
@@ -14,6 +16,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
+from app.images import image_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -282,12 +287,30 @@ def test_live_recognition_sends_one_request_at_a_time(desktop):
     answered_while_drawing = prediction(page) != ""
     page.mouse.up()
     wait_idle(page)
-    stats = page.evaluate("() => ({ ...stats, final: document.querySelector('[data-testid=pad]').toDataURL() })")
+    stats = page.evaluate("() => ({ ...stats })")
     assert stats["max"] == 1, stats["max"]
     assert 2 <= stats["count"] <= len(pts) / 2, (stats["count"], len(pts))  # the moves were coalesced
     assert answered_while_drawing
-    assert stats["last"] == stats["final"]
     assert prediction(page) == "0"
+    # Another model asks for the drawing as it is now: the same image, byte for byte, as the last one sent.
+    select_model(page, "classic")
+    again = page.evaluate("() => ({ ...stats })")
+    assert again["count"] == stats["count"] + 1
+    assert again["last"] == stats["last"]
+
+
+@pytest.mark.parametrize("layout", ["desktop", "phone"])
+def test_the_drawing_is_sent_at_280_pixels_whatever_the_screen(request, layout):
+    """The pad is 440×440 pixels on the desktop and 990×990 on the phone (devicePixelRatio 3); the server
+    gets 280×280, drawn afresh from the strokes, for a sixth of the CPU (docs/performance.md)."""
+    page = request.getfixturevalue(layout)
+    bodies: list[str] = []
+    page.on("request", lambda r: bodies.append(r.post_data) if r.url.endswith("/api/predict") else None)
+    (draw_touch if layout == "phone" else draw_mouse)(page, ONE)
+    assert prediction(page) == "1"
+    assert page.get_by_test_id("pad").evaluate("c => c.width") > 400
+    sizes = [Image.open(io.BytesIO(image_bytes(json.loads(body)["image"]))).size for body in bodies]
+    assert sizes and set(sizes) == {(280, 280)}, sizes
 
 
 def test_first_layer_neuron_shows_its_weights(desktop):
