@@ -9,18 +9,19 @@ cluster module does by default. The supervisor's part per connection is one acce
 requests and responses flow between the client and the worker directly.
 
     supervisor:  accept ──send_fds──▶ worker 1, worker 2, worker 1, …  (round robin, ready workers only)
-    worker:      inbox ──recv_fds──▶ loop.connect_accepted_socket(uvicorn's HTTP protocol)
+    worker:      inbox ──recv_fds──▶ loop.connect_accepted_socket(uvicorn's HTTP protocol)   (app/worker.py)
 
 The socket pair also carries the other way the worker's "ready" once its app has started, and its
 end-of-file when the worker exits, so the supervisor knows at once whom it may hand connections to.
-Once a second the supervisor pings each worker, and the worker's event loop answers: a worker that
-does not answer for a second gets no more connections, and one silent for ``timeout_worker_healthcheck``
-seconds (uvicorn's setting, 5 by default) is killed and replaced — it was hung, serving nobody.
+Once a second the supervisor pings each worker, and the worker's event loop answers — the loop, not a
+thread of its own as in uvicorn's supervisor, because a stuck loop serves nobody even while the process
+lives. A worker that leaves a ping unanswered for a second gets no new connections while another answers;
+one that leaves it unanswered for ``timeout_worker_healthcheck`` seconds (uvicorn's setting, 5 by default)
+is killed and replaced.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import logging
@@ -28,7 +29,6 @@ import os
 import selectors
 import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass
 from types import FrameType
@@ -37,11 +37,10 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
+from app.worker import HANDOVER, PING, READY, Worker
+
 logger = logging.getLogger("uvicorn.error")
-READY = b"r"  # a worker's message once it serves
-HANDOVER = b"c"  # the one byte each handed-over descriptor travels with
-PING, PONG = b"p", b"o"  # the supervisor's question to a serving worker, and its event loop's answer
-PING_EVERY = 1.0  # seconds between pings; a worker whose ping is older than this is passed over when dealing
+PING_EVERY = 1.0  # seconds between pings; a worker that leaves one unanswered this long is passed over
 ACCEPT_PAUSE = 1.0  # seconds without accepting after the process ran out of descriptors or memory
 OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
@@ -54,12 +53,10 @@ class Slot:
     inbox: socket.socket
     ready: bool = False  # it has said it serves
     gone: bool = False  # its end of the pair is closed: it has exited, or is about to
-    pinged_at: float | None = None  # time.monotonic() of the ping it has not answered yet
-    answered_at: float = 0.0  # time.monotonic() of its last answer (or of "ready")
-
-    def slow(self, now: float) -> bool:
-        """Whether it has left a ping unanswered for more than PING_EVERY seconds."""
-        return self.pinged_at is not None and now - self.pinged_at > PING_EVERY
+    answered_at: float = 0.0  # time.monotonic() of its last message ("ready" or an answer)
+    pinged_at: float | None = None  # time.monotonic() of the first ping it has not answered
+    sent_at: float = 0.0  # time.monotonic() of the last ping sent
+    slow: bool = False  # a ping unanswered for more than PING_EVERY: passed over when dealing
 
 
 class Supervisor:
@@ -75,7 +72,7 @@ class Supervisor:
         self.config = config
         self.listener = listener
         self.slots: list[Slot] = []
-        self.next_slot = 0  # the slot whose worker gets the next connection, if ready (counting up for ever)
+        self.next_slot = 0  # the slot whose worker gets the next connection, if ready
         self.stop_signal: int | None = None
         self.status = 0
         self.selector = selectors.DefaultSelector()
@@ -175,21 +172,29 @@ class Supervisor:
         self.accepting = wanted
 
     def _ping(self) -> None:
-        """Ping the serving workers once a second; kill one that has not answered for the health-check timeout."""
+        """Ping the serving workers once a second; pass over one slow to answer, kill one that does not."""
         now = time.monotonic()
         for slot in self.slots:
             if not slot.ready or slot.gone:
                 continue
-            if slot.pinged_at is None and now - slot.answered_at >= PING_EVERY:
-                slot.pinged_at = now
-                with contextlib.suppress(OSError):  # its inbox is full or closed: it does not read, nor answer
-                    slot.inbox.send(PING)
-            elif slot.pinged_at is not None and now - slot.pinged_at > self.config.timeout_worker_healthcheck:
-                logger.error("Child process [%s] has not answered for %.0f s; killing it.",
-                             slot.process.pid, now - slot.pinged_at)
+            waited = 0.0 if slot.pinged_at is None else now - slot.pinged_at
+            if waited > self.config.timeout_worker_healthcheck:
+                logger.error("Child process [%s] has not answered a ping for %.1f s; killing it.",
+                             slot.process.pid, waited)
                 slot.process.kill()  # SIGKILL: a hung process may not get as far as a graceful stop
                 self.selector.unregister(slot.inbox)
                 slot.gone = True  # _keep_workers replaces it once it has exited
+                continue
+            if waited > PING_EVERY and not slot.slow:
+                logger.warning("Child process [%s] has not answered a ping for %.1f s; new connections go to the "
+                               "others.", slot.process.pid, waited)
+                slot.slow = True
+            # Sent again each second while unanswered: a ping that found the inbox full was never sent.
+            if now - max(slot.answered_at, slot.sent_at) >= PING_EVERY:
+                slot.pinged_at = now if slot.pinged_at is None else slot.pinged_at
+                slot.sent_at = now
+                with contextlib.suppress(OSError):  # a full inbox: the next second's ping tries again
+                    slot.inbox.send(PING)
 
     def _deal(self) -> None:
         """Accept one connection and hand it to the next ready worker that takes it."""
@@ -203,10 +208,10 @@ class Supervisor:
                 self.accept_again = time.monotonic() + ACCEPT_PAUSE
             return
         with connection:  # the worker holds its own copy once it is sent; a connection none took is closed
-            count, now = len(self.slots), time.monotonic()
+            count = len(self.slots)
             in_turn = [(self.next_slot + i) % count for i in range(count)]
             # A worker slow to answer pings comes last: it may be hung, and what it was handed would be lost.
-            for index in sorted(in_turn, key=lambda index: self.slots[index].slow(now)):
+            for index in sorted(in_turn, key=lambda index: self.slots[index].slow):
                 slot = self.slots[index]
                 if not slot.ready or slot.gone:
                     continue
@@ -227,80 +232,12 @@ class Supervisor:
         except OSError:
             message = b""
         if message:
-            slot.pinged_at, slot.answered_at = None, time.monotonic()
+            if slot.slow:
+                logger.info("Child process [%s] answers again", slot.process.pid)
+            slot.pinged_at, slot.answered_at, slot.slow = None, time.monotonic(), False
             if READY in message and not slot.ready:
                 slot.ready = True
                 logger.info("Child process [%s] is serving", slot.process.pid)
         else:
             self.selector.unregister(slot.inbox)
             slot.gone = True  # no more connections for it; _keep_workers replaces it once it has exited
-
-
-class Worker(Process):
-    """uvicorn's worker process, serving the connections handed to it instead of accepting its own."""
-
-    @property
-    def server(self) -> uvicorn.Server:
-        if self._server is None:
-            self._server = HandedConnectionsServer(config=self.config)
-        return self._server
-
-
-class HandedConnectionsServer(uvicorn.Server):
-    """A uvicorn server whose connections arrive as file descriptors on a Unix socket (its only socket)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.handovers: set[asyncio.Task[object]] = set()  # connections being set up
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """As uvicorn's ``Server.startup``, with a reader on the inbox where it would listen, then "ready"."""
-        await self.lifespan.startup()
-        if self.lifespan.should_exit:
-            sys.exit(STARTUP_FAILURE)
-        assert sockets is not None and len(sockets) == 1, "a worker is started with its inbox only"
-        inbox = sockets[0]
-        inbox.setblocking(False)
-        self.servers = []  # no listening socket of its own: uvicorn's shutdown has none to close
-        asyncio.get_running_loop().add_reader(inbox.fileno(), self._take_connection, inbox)
-        inbox.send(READY)
-        self.started = True
-
-    def _take_connection(self, inbox: socket.socket) -> bool:
-        """Serve the next connection waiting in the inbox; False when there is none (or no more will come)."""
-        loop = asyncio.get_running_loop()
-        try:
-            message, fds, flags, _ = socket.recv_fds(inbox, 1, 1)
-        except BlockingIOError:
-            return False
-        except OSError:  # reset: the supervisor closed its end with our "ready" unread, and is gone
-            message, fds, flags = b"", [], 0
-        if flags & socket.MSG_CTRUNC:  # the kernel dropped the descriptor: this process is at its limit
-            logger.error("A connection handed over was lost: too many open files in this worker.")
-        if not message:  # the supervisor is gone: nothing more will come, and nobody would stop us
-            loop.remove_reader(inbox.fileno())
-            self.should_exit = True
-            return False
-        if message == PING:
-            with contextlib.suppress(OSError):  # the supervisor is not reading, or gone (then we see its end)
-                inbox.send(PONG)
-        for fd in fds:
-            handover = loop.create_task(loop.connect_accepted_socket(self._create_protocol, socket.socket(fileno=fd)))
-            self.handovers.add(handover)  # keeps the task alive until it is done
-            handover.add_done_callback(self.handovers.discard)
-        return True
-
-    def _create_protocol(self) -> asyncio.Protocol:
-        return self.config.http_protocol_class(  # type: ignore[call-arg]
-            config=self.config, server_state=self.server_state, app_state=self.lifespan.state
-        )
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Serve what was handed over before the stop, then shut down as uvicorn does (closing the inbox)."""
-        for inbox in sockets or []:
-            if inbox.fileno() != -1:
-                asyncio.get_running_loop().remove_reader(inbox.fileno())
-                while self._take_connection(inbox):
-                    pass
-        await asyncio.gather(*self.handovers, return_exceptions=True)  # each connection registered with uvicorn
-        await super().shutdown(sockets)

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 SIDE = 280  # the pad's image: the page draws the strokes afresh at 280×280 to send them (static/js/pad.js)
 # The pad's own canvas on common screens (its CSS size times devicePixelRatio, measured in Chromium; the pad
-# is at most 406 CSS px wide): what the page sent before 2026-12-03, when it sent the canvas as it was.
+# is 406 CSS px wide in a 1280-px window): what the page sent before 2026-12-03, when it sent the canvas as it was.
 SCREENS = {
     "280×280: what the page sends": SIDE,
     "406×406: desktop, devicePixelRatio 1": 406,

@@ -5,7 +5,7 @@
 // alpha is what the server reads, and CSS paints the black square behind it.
 //
 // What is sent is drawn afresh at EXPORT_SIDE pixels, not copied from the screen's canvas: the pad on a
-// laptop at devicePixelRatio 2 is 812×812 pixels, whose PNG costs the server 3.8 times the CPU of a
+// laptop at devicePixelRatio 2 is 812×812 pixels, whose PNG costs the server 3.6 times the CPU of a
 // 280×280 one (docs/performance.md), and the network sees 28×28 pixels either way.
 
 // Stroke width as a fraction of the pad's side: a digit that fills most of the pad then has strokes

@@ -301,8 +301,8 @@ def test_live_recognition_sends_one_request_at_a_time(desktop):
 
 @pytest.mark.parametrize("layout", ["desktop", "phone"])
 def test_the_drawing_is_sent_at_280_pixels_whatever_the_screen(request, layout):
-    """The pad is 440×440 pixels on the desktop and 990×990 on the phone (devicePixelRatio 3); the server
-    gets 280×280, drawn afresh from the strokes, for a sixth of the CPU (docs/performance.md)."""
+    """The pad's canvas is 406×406 pixels on the desktop and 930×930 on the phone (devicePixelRatio 3); the
+    server gets 280×280, drawn afresh from the strokes, for a quarter to a third of the CPU (docs/performance.md)."""
     page = request.getfixturevalue(layout)
     bodies: list[str] = []
     page.on("request", lambda r: bodies.append(r.post_data) if r.url.endswith("/api/predict") else None)
