@@ -96,7 +96,7 @@ def border(x: Array, width: int) -> Array:
     """x (n, 784) → (n, 4·width·(28 − width)) the frames' pixels within ``width`` of an edge: what views drop."""
     frames = x.reshape(-1, SIDE, SIDE)
     inner = np.ones((SIDE, SIDE), dtype=bool)
-    inner[width:-width, width:-width] = False
+    inner[width : SIDE - width, width : SIDE - width] = False  # not [width:-width]: that is empty for width 0
     return frames[:, inner]
 
 

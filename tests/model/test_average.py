@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import combine
-from model.average import Average, view_outputs, views
+from model.average import Average, border, view_outputs, views
 from model.convnet import ConvNet
 from model.network import Network
 from model.weights import load, save
@@ -154,3 +154,12 @@ def test_combine_refuses_readably(fake_mnist: Path, tmp_path: Path, capsys: pyte
                       str(tmp_path / "out.npz")])
     assert usage.value.code == 2 and "whole numbers and commas, e.g. 0,1; got '0,,1'" in capsys.readouterr().err
     assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("width", [0, 1, 2])
+def test_border_is_the_pixels_within_width_of_an_edge(width: int) -> None:
+    frame = np.zeros((28, 28), dtype=np.float32)
+    frame[width:28 - width, width:28 - width] = 1.0  # ink everywhere but the border
+    pixels = border(frame.reshape(1, 784), width)
+    assert pixels.shape == (1, 4 * width * (28 - width))
+    assert not pixels.any()
