@@ -80,6 +80,27 @@ def test_train_starts_from_the_network_of_its_kind_in_an_averaged_model(fake_mni
     np.testing.assert_allclose(load(out).network.weights[0], load(conv).network.weights[0], atol=1e-6)
 
 
+@pytest.mark.parametrize(("preset", "found"), [("default", 2), ("convnet", 0)])
+def test_train_refuses_an_average_without_exactly_one_network_of_its_kind(
+    fake_mnist: Path, tmp_path: Path, preset: str, found: int, capsys: pytest.CaptureFixture
+) -> None:
+    """An average of two MLPs has two to start an MLP from, and none to start a convnet from: say so."""
+    common = ["--holdout", "10", "--data-dir", str(fake_mnist), "--no-progress", "--epochs", "1"]
+    first, second, both = tmp_path / "first.npz", tmp_path / "second.npz", tmp_path / "both.npz"
+    for path, seed in ((first, "1"), (second, "2")):
+        mlp = ["--preset", "default", "--sizes", "784,8,10", "--seed", seed]
+        assert train.main([*mlp, "--output", str(path), *common]) == 0
+    assert combine.main([str(first), str(second), "--output", str(both), "--data-dir", str(fake_mnist)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out.npz"
+    shape = ["--sizes", "784,8,10"] if preset == "default" else ["--channels", "2,3", "--hidden", "8"]
+    assert train.main(["--preset", preset, *shape, "--start-from", str(both), "--output", str(out), *common]) == 2
+    err = capsys.readouterr().err
+    kind = "mlp" if preset == "default" else "convnet"
+    assert f"averages {found} networks of kind {kind}; give a file with one" in err
+    assert "Traceback" not in err and not out.exists()
+
+
 @pytest.mark.parametrize(
     ("start", "extra", "message"),
     [
