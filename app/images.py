@@ -5,7 +5,8 @@
   apart: ``read_header(data)`` checks the format is one we accept and the header's width and height
   are at most ``MAX_SIDE``, and ``decode(image)`` reads the pixels. Pillow's ``Image.open`` only reads
   the header, so an oversized image or a decompression bomb (a tiny PNG claiming 40000×40000 pixels)
-  is refused in microseconds without decoding any pixel.
+  is refused in microseconds without decoding any pixel. With ``fit``, a large JPEG (a phone's photo)
+  is decoded at a reduced scale that still holds ``fit`` pixels a side: only what is needed.
 
 Every failure raises ``InputError`` (422, or 413 for an image that is too large).
 """
@@ -73,9 +74,9 @@ def image_bytes(text: str) -> bytes:
     return data
 
 
-def open_image(data: bytes) -> Image.Image:
+def open_image(data: bytes, fit: int | None = None) -> Image.Image:
     """Bytes of an image file → a fully loaded Pillow image of its first frame; raise InputError otherwise."""
-    return decode(read_header(data))
+    return decode(read_header(data), fit)
 
 
 def read_header(data: bytes) -> Image.Image:
@@ -98,9 +99,16 @@ def read_header(data: bytes) -> Image.Image:
     return image
 
 
-def decode(image: Image.Image) -> Image.Image:
-    """An image from ``read_header`` → the same image with its first frame's pixels loaded; raise InputError."""
+def decode(image: Image.Image, fit: int | None = None) -> Image.Image:
+    """An image from ``read_header`` → the same image with its first frame's pixels loaded; raise InputError.
+
+    With ``fit``, a JPEG is decoded at the smallest of libjpeg's scales (1/2, 1/4, 1/8; Pillow's ``draft``)
+    that keeps both sides at least ``fit`` pixels: a 3000×2250 photo at 1/2, in a third of the time, when the
+    caller would shrink it to ``fit`` anyway. Other formats are decoded whole.
+    """
     try:
+        if fit is not None:
+            image.draft(image.mode, (fit, fit))  # a no-op for formats other than JPEG
         image.load()  # the first frame only: GIF, WebP and APNG animations are not read further
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise InputError(f"The image is too large to decode ({err}). {ACCEPTED}", 413) from None

@@ -21,7 +21,7 @@ from PIL import Image
 
 from app.errors import InputError
 from app.images import decode, image_bytes, open_image, read_header
-from app.preprocess import Prepared, from_pixels, preprocess
+from app.preprocess import WORK_SIDE, Prepared, from_pixels, preprocess
 from app.registry import LoadedModel, Registry
 from app.schemas import BatchRequest, BatchResponse, DrawingInput, PredictRequest, PredictResponse
 
@@ -177,7 +177,7 @@ def answer(loaded: LoadedModel, item: PredictRequest, image: Image.Image | None 
 
 def prepare_one(item: DrawingInput, image: Image.Image | None = None) -> Prepared:
     """One drawing → the (784,) vector for the network; ``image``: the item's image from read_header, if read."""
-    return prepare_request(item) if image is None else preprocess(decode(image))
+    return prepare_request(item) if image is None else preprocess(decode(image, WORK_SIDE))
 
 
 def answer_file(loaded: LoadedModel, data: bytes, explain: bool) -> PredictResponse:
@@ -215,7 +215,7 @@ def prepare_request(item: DrawingInput) -> Prepared:
 
 def prepare_file(data: bytes) -> Prepared:
     """The bytes of an image file → the (784,) vector for the network; raise InputError on bad input."""
-    return preprocess(open_image(data))
+    return preprocess(open_image(data, WORK_SIDE))  # preprocess shrinks larger images to WORK_SIDE anyway
 
 
 def prepare_batch(items: list[PredictRequest]) -> list[Prepared]:

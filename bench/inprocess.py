@@ -9,6 +9,7 @@ runs one thread, as in the service (see app/__init__.py).
 
 A second table times the whole answer for the same drawing on the canvases a screen gives the pad
 (its CSS size times devicePixelRatio), side by side with the 280×280 the page sends whatever the screen.
+A third, a phone's photo of a digit (a 3000×2250 JPEG) decoded whole against decoded at reduced scale.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import numpy as np
 
 from app.images import image_bytes, open_image
 from app.inference import answer, answer_batch, predict
-from app.preprocess import preprocess
+from app.preprocess import WORK_SIDE, preprocess
 from app.registry import load_models
 from app.schemas import BatchRequest, PredictRequest
 from app.settings import Settings
 from bench import machine
-from bench.sample import SCREENS, data_url
+from bench.sample import SCREENS, data_url, photo_jpeg
 from model import blas
 from model.average import view_outputs
 
@@ -99,8 +100,28 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in runs.items():
         print(f"{name:<58} {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} {values.min():>8.3f}")
     by_screen(default, max(args.runs // 10, 20))
+    photo(max(args.runs // 100, 10))
     print(f"\nload average at the end: {machine.load_average()}")
     return 0
+
+
+def photo(runs: int) -> None:
+    """A 3000×2250 JPEG photo → 28×28: decoded whole, against at the reduced scale the service uses, alternating."""
+    data = photo_jpeg()
+    ways = {
+        "decoded whole (open_image(data))": lambda: preprocess(open_image(data)),
+        f"at reduced scale (open_image(data, fit={WORK_SIDE}))": lambda: preprocess(open_image(data, WORK_SIDE)),
+    }
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(runs):
+        for name, way in ways.items():
+            started = time.perf_counter()
+            way()
+            times[name].append(time.perf_counter() - started)
+    print(f"\na phone's photo, {len(data):,}-byte 3000×2250 JPEG → 28×28 (decode + preprocess); {runs} runs")
+    for name, values in times.items():
+        ms = np.array(values) * 1000
+        print(f"{name:<58} {np.median(ms):>9.3f} {np.percentile(ms, 99):>8.3f} {ms.min():>8.3f}")
 
 
 def by_screen(entry: object, runs: int) -> None:

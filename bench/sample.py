@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import io
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
 
 SIDE = 280  # the pad's image: the page draws the strokes afresh at 280×280 to send them (static/js/pad.js)
 # The pad's own canvas on common screens (its CSS size times devicePixelRatio, measured in Chromium; the pad
@@ -54,3 +55,20 @@ def canvas_png(digit: int = 3, side: int = SIDE) -> bytes:
 def data_url(digit: int = 3, side: int = SIDE) -> str:
     """``data:image/png;base64,…`` of :func:`canvas_png`, the ``image`` field the page sends."""
     return "data:image/png;base64," + base64.b64encode(canvas_png(digit, side)).decode("ascii")
+
+
+def photo_jpeg(digit: int = 3, size: tuple[int, int] = (3000, 2250)) -> bytes:
+    """JPEG bytes of ``digit`` in dark ink on grey, grainy paper, as a phone's camera would send it (quality 88)."""
+    width, height = size
+    rng = np.random.default_rng(digit)
+    paper = rng.normal(215, 6, (height, width)).clip(0, 255).astype(np.uint8)
+    image = Image.merge("RGB", [Image.fromarray(paper)] * 3)
+    draw = ImageDraw.Draw(image)
+    side = 0.6 * min(size)  # the digit's box, in the middle of the picture
+    left, top = (width - side) / 2, (height - side) / 2
+    pen = round(LINE_WIDTH * side * 1.5)
+    for stroke in STROKES[digit]:
+        draw.line([(left + x * side, top + y * side) for x, y in stroke], fill=(35, 35, 55), width=pen, joint="curve")
+    buffer = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(2)).save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()

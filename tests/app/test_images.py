@@ -12,6 +12,7 @@ from PIL import Image
 
 from app.errors import InputError
 from app.images import image_bytes, open_image
+from app.preprocess import WORK_SIDE, preprocess
 from tests.app.helpers import data_url, draw, encode
 
 
@@ -82,6 +83,20 @@ def test_formats_see_the_same_digit(client: TestClient, name: str) -> None:
 def test_decoded_modes() -> None:
     assert open_image(encode(seven("CMYK"), "JPEG")).mode == "CMYK"
     assert open_image(encode(ODD_IMAGES["16-bit-png"][0]())).mode.startswith("I")
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_read_alike(client: TestClient) -> None:
+    """A phone-sized photo is decoded at half scale (both sides still ≥ 1024, preprocessing's WORK_SIDE): the
+    service sees the digit as the full decode would have; other formats, and JPEGs without ``fit``, decode whole."""
+    photo = seven("RGB", size=(3000, 2250), box=(1000, 625, 2000, 1625), width=90)
+    data = encode(photo, "JPEG", quality=90)
+    assert open_image(data).size == (3000, 2250)
+    assert open_image(data, fit=WORK_SIDE).size == (1500, 1125)
+    assert open_image(encode(photo.convert("L")), fit=WORK_SIDE).size == (3000, 2250)  # PNG
+    full = preprocess(open_image(data)).pixels
+    answer = client.post("/api/predict/file", files={"file": ("photo.jpg", data)}).json()
+    assert np.corrcoef(full, answer["input"])[0, 1] > 0.99
+    assert answer["digit"] == client.post("/api/predict", json={"pixels": full.tolist()}).json()["digit"]
 
 
 def test_data_url_forms() -> None:
