@@ -6,7 +6,8 @@
   are at most ``MAX_SIDE``, and ``decode(image)`` reads the pixels. Pillow's ``Image.open`` only reads
   the header, so an oversized image or a decompression bomb (a tiny PNG claiming 40000×40000 pixels)
   is refused in microseconds without decoding any pixel. With ``fit``, a large JPEG (a phone's photo)
-  is decoded at a reduced scale that still holds ``fit`` pixels a side: only what is needed.
+  is decoded at a reduced scale that still holds ``fit`` pixels a side: only what is needed. A photo is
+  turned upright as its EXIF orientation says.
 
 Every failure raises ``InputError`` (422, or 413 for an image that is too large).
 """
@@ -19,7 +20,7 @@ import io
 import re
 import warnings
 
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from app.errors import InputError, shorten
 
@@ -114,4 +115,18 @@ def decode(image: Image.Image, fit: int | None = None) -> Image.Image:
         raise InputError(f"The image is too large to decode ({err}). {ACCEPTED}", 413) from None
     except Exception as err:  # truncated data, bad checksums, broken compressed streams …
         raise InputError(f"The {image.format} image could not be decoded ({err}); is the file complete?") from None
-    return image
+    return upright(image)
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """A loaded image → the same turned as its EXIF orientation says, if it says to turn it.
+
+    A phone held sideways or upside down stores its photo as the sensor saw it and says in EXIF how to
+    turn it; read as stored, the digit would lie on its side.
+    """
+    try:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) in (1, None):
+            return image
+        return ImageOps.exif_transpose(image)
+    except Exception:  # a malformed EXIF block: the pixels as stored are the best guess
+        return image

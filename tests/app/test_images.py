@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import ExifTags, Image
 
 from app.errors import InputError
 from app.images import image_bytes, open_image
@@ -97,6 +98,38 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_read_alike(client: TestC
     answer = client.post("/api/predict/file", files={"file": ("photo.jpg", data)}).json()
     assert np.corrcoef(full, answer["input"])[0, 1] > 0.99
     assert answer["digit"] == client.post("/api/predict", json={"pixels": full.tolist()}).json()["digit"]
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_photo_is_turned_upright_as_its_exif_says(client: TestClient, orientation: int) -> None:
+    """A phone held sideways (6, 8) or upside down (3) stores the picture turned and says so in EXIF."""
+    upright = seven("RGB")
+    turn = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}[orientation]
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    stored = encode(upright.transpose(turn), "JPEG", quality=95, exif=exif.tobytes())
+    assert open_image(stored).size == upright.size
+
+    def seen(data: bytes) -> np.ndarray:
+        return np.array(client.post("/api/predict/file", files={"file": data}).json()["input"])
+
+    expected = seen(encode(upright, "JPEG", quality=95))
+    assert np.corrcoef(expected, seen(stored))[0, 1] > 0.98
+    without_exif = seen(encode(upright.transpose(turn), "JPEG", quality=95))
+    assert np.corrcoef(expected, without_exif)[0, 1] < 0.5  # the same pixels read as stored: another picture
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # Pillow's; the service ignores Pillow's warnings
+def test_a_malformed_exif_block_leaves_the_pixels_as_stored(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = encode(seven("RGB"), "JPEG", exif=b"Exif\x00\x00II*\x00" + b"\xff" * 40)  # Pillow reads no tag
+    stored = np.asarray(Image.open(io.BytesIO(data)))
+    assert np.array_equal(np.asarray(open_image(data)), stored)
+
+    def unreadable(image: Image.Image) -> Image.Exif:
+        raise SyntaxError("not an EXIF block")  # what Pillow's parsers raise for a corrupt structure
+
+    monkeypatch.setattr(Image.Image, "getexif", unreadable)
+    assert np.array_equal(np.asarray(open_image(data)), stored)
 
 
 def test_data_url_forms() -> None:
