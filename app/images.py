@@ -105,7 +105,8 @@ def decode(image: Image.Image, fit: int | None = None) -> Image.Image:
 
     With ``fit``, a JPEG is decoded at the smallest of libjpeg's scales (1/2, 1/4, 1/8; Pillow's ``draft``)
     that keeps both sides at least ``fit`` pixels: a 3000×2250 photo at 1/2, in a third of the time, when the
-    caller would shrink it to ``fit`` anyway. Other formats are decoded whole.
+    caller would shrink it to ``fit`` anyway. Other formats are decoded whole. The image is then turned as its
+    EXIF orientation says (``upright``).
     """
     try:
         if fit is not None:

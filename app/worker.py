@@ -55,7 +55,8 @@ class HandedConnectionsServer(uvicorn.Server):
         self.started = True
 
     def _take_connection(self, inbox: socket.socket) -> bool:
-        """Serve the next connection waiting in the inbox; False when there is none (or no more will come)."""
+        """Take the inbox's next message: serve its connection, or answer a ping; False when there is none
+        (or when no more will come)."""
         loop = asyncio.get_running_loop()
         try:
             message, fds, flags, _ = socket.recv_fds(inbox, 1, 1)

@@ -4,8 +4,9 @@
 # Starts dockerd if no engine answers (and stops that one, by PID, at the end), builds the local Debian
 # base image (docker/build_base_image.sh, cached) and the image with the legacy builder, as
 # `make docker-test` does; prints the image's size; runs it with its default settings on a loopback
-# port; measures the time to healthy and its memory before and after the benchmark. Exits 0 with a
-# SKIP line where no Docker engine can run here.
+# port; measures the time to healthy and its memory before and after the benchmark; then runs the
+# benchmark again with the container on the host's network, without Docker's port-publishing proxy.
+# Exits 0 with a SKIP line where no Docker engine can run here.
 #
 # Environment: BENCH_IMAGE (default digitpad-bench), BENCH_BASE_IMAGE (default localbase:bookworm),
 # BENCH_ARGS (extra arguments for bench/service.py, e.g. "--seconds 2 --rounds 2").
@@ -68,3 +69,20 @@ say "memory after start-up: $(memory)"
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of arguments
 $PY -m bench.service --url "http://127.0.0.1:$port" --no-soak ${BENCH_ARGS:-}
 say "memory after the benchmark: $(memory)"
+
+# The same image on the host's network: no port-publishing proxy (docker-proxy) between wrk and the server,
+# as behind a reverse proxy on the container network. The proxy's CPU comes out of the same cores.
+docker rm -f "$container" >/dev/null
+port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if docker run -d --name "$container" --network host -e DIGITPAD_HOST=127.0.0.1 -e "DIGITPAD_PORT=$port" \
+    "$IMAGE" >/dev/null; then
+  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
+    [ "$(docker inspect --format '{{.State.Running}}' "$container")" = true ] || { docker logs "$container" | tail; exit 1; }
+    sleep 0.05
+  done
+  say "again with --network host (no docker-proxy):"
+  # shellcheck disable=SC2086
+  $PY -m bench.service --url "http://127.0.0.1:$port" --no-soak ${BENCH_ARGS:-}
+else
+  say "--network host is not available here: no run without the proxy"
+fi
