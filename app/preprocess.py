@@ -111,7 +111,9 @@ def _colour_and_alpha(image: Image.Image, crop: bool = True) -> tuple[np.ndarray
     shrunk = _shrink(converted)
     if crop:
         shrunk = _crop_to_content(shrunk)
-    *colours, alpha = (np.asarray(band) for band in shrunk.split())  # contiguous (H, W) uint8 each
+    # One conversion of the (H, W, bands) image, then a contiguous (bands, H, W) copy: several times quicker
+    # than converting each band of Image.split() on its own.
+    *colours, alpha = np.ascontiguousarray(np.moveaxis(np.asarray(shrunk), -1, 0))  # (H, W) uint8 each
     # Grey colours (white or black ink, grey paper) are as far apart in one channel as in three.
     # (Comparing the bytes is a memcmp; np.array_equal builds a boolean array first.)
     if len(colours) == 3 and colours[0].tobytes() == colours[1].tobytes() == colours[2].tobytes():
