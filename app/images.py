@@ -126,7 +126,7 @@ def upright(image: Image.Image) -> Image.Image:
     turn it; read as stored, the digit would lie on its side.
     """
     try:
-        if image.getexif().get(ExifTags.Base.Orientation, 1) in (1, None):
+        if image.getexif().get(ExifTags.Base.Orientation) not in range(2, 9):  # 1: as stored; others: not valid
             return image
         return ImageOps.exif_transpose(image)
     except Exception:  # a malformed EXIF block: the pixels as stored are the best guess

@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
+from app import inference
 from app.errors import InputError
 from app.images import image_bytes, open_image
-from app.preprocess import WORK_SIDE, preprocess
+from app.preprocess import WORK_SIDE, Prepared, preprocess
 from tests.app.helpers import data_url, draw, encode
 
 
@@ -86,16 +87,30 @@ def test_decoded_modes() -> None:
     assert open_image(encode(ODD_IMAGES["16-bit-png"][0]())).mode.startswith("I")
 
 
-def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_read_alike(client: TestClient) -> None:
-    """A phone-sized photo is decoded at half scale (both sides still ≥ 1024, preprocessing's WORK_SIDE): the
-    service sees the digit as the full decode would have; other formats, and JPEGs without ``fit``, decode whole."""
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_read_alike(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone-sized photo is decoded at half scale (both sides still ≥ 1024, preprocessing's WORK_SIDE) by
+    every endpoint, and read as the whole decode would have; other formats, and JPEGs without ``fit``, whole."""
     photo = seven("RGB", size=(3000, 2250), box=(1000, 625, 2000, 1625), width=90)
     data = encode(photo, "JPEG", quality=90)
     assert open_image(data).size == (3000, 2250)
     assert open_image(data, fit=WORK_SIDE).size == (1500, 1125)
     assert open_image(encode(photo.convert("L")), fit=WORK_SIDE).size == (3000, 2250)  # PNG
     full = preprocess(open_image(data)).pixels
+
+    sizes = []  # the size of each image the service preprocesses
+
+    def watched(image: Image.Image) -> Prepared:
+        sizes.append(image.size)
+        return preprocess(image)
+
+    monkeypatch.setattr(inference, "preprocess", watched)
     answer = client.post("/api/predict/file", files={"file": ("photo.jpg", data)}).json()
+    item = {"image": data_url(data, "image/jpeg")}
+    assert client.post("/api/predict", json=item).status_code == 200
+    assert client.post("/api/predict/batch", json={"items": [item]}).status_code == 200
+    assert sizes == [(1500, 1125)] * 3
     assert np.corrcoef(full, answer["input"])[0, 1] > 0.99
     assert answer["digit"] == client.post("/api/predict", json={"pixels": full.tolist()}).json()["digit"]
 
@@ -103,7 +118,7 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_read_alike(client: TestC
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_a_photo_is_turned_upright_as_its_exif_says(client: TestClient, orientation: int) -> None:
     """A phone held sideways (6, 8) or upside down (3) stores the picture turned and says so in EXIF."""
-    upright = seven("RGB")
+    upright = seven("RGB", size=(280, 200), box=(60, 20, 220, 180), width=14)  # not square: a turn shows
     turn = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}[orientation]
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = orientation
