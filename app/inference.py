@@ -51,7 +51,10 @@ class Ticket:
     image: Image.Image | None  # the item's image from read_header, or None for pixels
     answer: PredictResponse | None = None
     error: Exception | None = None
-    done: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.answer is not None or self.error is not None
 
     def outcome(self) -> PredictResponse:
         if self.error is not None:
@@ -101,7 +104,6 @@ class Lane:
             for ticket in group:
                 if not ticket.done:  # the thread call itself failed (a bug): every drawing's request says so
                     ticket.error = RuntimeError("the lane could not answer this drawing")
-                    ticket.done = True
 
 
 _lane: RunVar[Lane] = RunVar("digitpad_lane")  # one per event loop, as anyio's own pool
@@ -166,8 +168,6 @@ def answer_together(waiting: deque[Ticket], group: list[Ticket]) -> None:
                 ticket.answer = predict(ticket.loaded, [prepared], [ticket.item.explain])[0]
             except Exception as err:
                 ticket.error = err
-    for ticket in group:
-        ticket.done = True
 
 
 def answer(loaded: LoadedModel, item: PredictRequest, image: Image.Image | None = None) -> PredictResponse:

@@ -61,7 +61,7 @@ class Recorder:
         waiting.clear()
         self(*(ticket.item for ticket in group))
         for ticket in group:
-            ticket.answer, ticket.done = ticket.item, True  # type: ignore[assignment]
+            ticket.answer = ticket.item  # type: ignore[assignment]
 
 
 def arriving(
