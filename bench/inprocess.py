@@ -108,42 +108,42 @@ def main(argv: list[str] | None = None) -> int:
 def photo(runs: int) -> None:
     """A 3000×2250 JPEG photo → 28×28: decoded whole, against at the reduced scale the service uses, alternating."""
     data = photo_jpeg()
-    ways = {
+    ms = alternately({
         "decoded whole (open_image(data))": lambda: preprocess(open_image(data)),
         f"at reduced scale (open_image(data, fit={WORK_SIDE}))": lambda: preprocess(open_image(data, WORK_SIDE)),
-    }
-    times: dict[str, list[float]] = {name: [] for name in ways}
-    for way in ways.values():  # warm-up
-        way()
-    for _ in range(runs):
-        for name, way in ways.items():
-            started = time.perf_counter()
-            way()
-            times[name].append(time.perf_counter() - started)
+    }, runs)
     print(f"\na phone's photo, {len(data):,}-byte 3000×2250 JPEG → 28×28 (decode + preprocess); {runs} runs")
     print(f"{'way':<58} {'median ms':>9} {'max ms':>8} {'min ms':>8}")
-    for name, values in times.items():
-        ms = np.array(values) * 1000
-        print(f"{name:<58} {np.median(ms):>9.3f} {ms.max():>8.3f} {ms.min():>8.3f}")
+    for name, values in ms.items():
+        print(f"{name:<58} {np.median(values):>9.3f} {values.max():>8.3f} {values.min():>8.3f}")
 
 
 def by_screen(entry: object, runs: int) -> None:
     """The whole answer (app.inference.answer) for the same digit drawn on each of SCREENS, alternating."""
     urls = {name: data_url(3, side) for name, side in SCREENS.items()}
     bodies = {name: json.dumps({"image": url}) for name, url in urls.items()}
-    times: dict[str, list[float]] = {name: [] for name in SCREENS}
-    for _ in range(runs):
-        for name, body in bodies.items():
-            started = time.perf_counter()
-            answer(entry, PredictRequest.model_validate_json(body))
-            times[name].append(time.perf_counter() - started)
-    base = np.median(times[next(iter(SCREENS))])
+    ms = alternately({
+        name: lambda body=body: answer(entry, PredictRequest.model_validate_json(body)) for name, body in bodies.items()
+    }, runs)
+    base = np.median(ms[next(iter(SCREENS))])
     print(f"\nthe whole answer, default model, by the canvas the drawing comes from; {runs} runs")
     print(f"{'canvas':<45} {'data URL':>10} {'median ms':>9} {'p99 ms':>8} {'÷ 280×280':>9}")
-    for name, values in times.items():
-        ms = np.array(values) * 1000
-        print(f"{name:<45} {len(urls[name]):>8,} B {np.median(ms):>9.3f} {np.percentile(ms, 99):>8.3f} "
+    for name, values in ms.items():
+        print(f"{name:<45} {len(urls[name]):>8,} B {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} "
               f"{np.median(values) / base:>9.2f}")
+
+
+def alternately(ways: dict[str, Callable[[], object]], runs: int) -> dict[str, np.ndarray]:
+    """Each way once to warm up, then all of them in turn ``runs`` times: the milliseconds of each run, by way."""
+    for way in ways.values():
+        way()
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(runs):
+        for name, way in ways.items():
+            started = time.perf_counter()
+            way()
+            times[name].append(time.perf_counter() - started)
+    return {name: np.array(values) * 1000 for name, values in times.items()}
 
 
 if __name__ == "__main__":
