@@ -182,8 +182,7 @@ class Supervisor:
                 logger.error("Child process [%s] has not answered a ping for %.1f s; killing it.",
                              slot.process.pid, waited)
                 slot.process.kill()  # SIGKILL: a hung process may not get as far as a graceful stop
-                self.selector.unregister(slot.inbox)
-                slot.gone = True  # _keep_workers replaces it once it has exited
+                self._give_up(slot)
                 continue
             if waited > PING_EVERY and not slot.slow:
                 logger.warning("Child process [%s] has not answered a ping for %.1f s; new connections go to the "
@@ -239,5 +238,9 @@ class Supervisor:
                 slot.ready = True
                 logger.info("Child process [%s] is serving", slot.process.pid)
         else:
-            self.selector.unregister(slot.inbox)
-            slot.gone = True  # no more connections for it; _keep_workers replaces it once it has exited
+            self._give_up(slot)
+
+    def _give_up(self, slot: Slot) -> None:
+        """No more connections nor messages for this worker; _keep_workers replaces it once it has exited."""
+        self.selector.unregister(slot.inbox)
+        slot.gone = True
