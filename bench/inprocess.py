@@ -7,9 +7,10 @@ The drawing is a realistic 280×280 canvas PNG data URL (bench/sample.py). The s
 in the order a request runs them, alternating, so load from elsewhere hits them alike. The BLAS
 runs one thread, as in the service (see app/__init__.py).
 
-A second table times the whole answer for the same drawing on the canvases a screen gives the pad
-(its CSS size times devicePixelRatio), side by side with the 280×280 the page sends whatever the screen.
-A third, a phone's photo of a digit (a 3000×2250 JPEG) decoded whole against decoded at reduced scale.
+Further tables time the whole answer for the same drawing on the canvases a screen gives the pad (its CSS
+size times devicePixelRatio), side by side with the 280×280 the page sends whatever the screen; for the
+280×280 drawing written as each browser writes a PNG (bench.sample.ENCODINGS); and a phone's photo of a
+digit (a 3000×2250 JPEG) decoded whole against decoded at reduced scale.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from app.registry import load_models
 from app.schemas import BatchRequest, PredictRequest
 from app.settings import Settings
 from bench import machine
-from bench.sample import SCREENS, data_url, photo_jpeg
+from bench.sample import ENCODINGS, SCREENS, data_url, photo_jpeg
 from model import blas
 from model.average import view_outputs
 
@@ -99,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'step':<58} {'median ms':>9} {'p99 ms':>8} {'min ms':>8}")
     for name, values in runs.items():
         print(f"{name:<58} {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} {values.min():>8.3f}")
-    by_screen(default, max(args.runs // 10, 20))
+    runs_each = max(args.runs // 10, 20)
+    whole_answers(default, "the same digit on each canvas a screen gives the pad", "canvas",
+                  {name: data_url(3, side) for name, side in SCREENS.items()}, runs_each)
+    whole_answers(default, "the same 280×280 drawing written as each browser writes a PNG", "PNG written as",
+                  {name: data_url(3, encoding=name) for name in ENCODINGS}, runs_each)
     photo(max(args.runs // 100, 10))
     print(f"\nload average at the end: {machine.load_average()}")
     return 0
@@ -118,16 +123,15 @@ def photo(runs: int) -> None:
         print(f"{name:<58} {np.median(values):>9.3f} {values.max():>8.3f} {values.min():>8.3f}")
 
 
-def by_screen(entry: object, runs: int) -> None:
-    """The whole answer (app.inference.answer) for the same digit drawn on each of SCREENS, alternating."""
-    urls = {name: data_url(3, side) for name, side in SCREENS.items()}
+def whole_answers(entry: object, title: str, column: str, urls: dict[str, str], runs: int) -> None:
+    """The whole answer (app.inference.answer) for each of ``urls`` (name → data URL), alternating."""
     bodies = {name: json.dumps({"image": url}) for name, url in urls.items()}
     ms = alternately({
         name: lambda body=body: answer(entry, PredictRequest.model_validate_json(body)) for name, body in bodies.items()
     }, runs)
-    base = np.median(ms[next(iter(SCREENS))])
-    print(f"\nthe whole answer, default model, by the canvas the drawing comes from; {runs} runs")
-    print(f"{'canvas':<45} {'data URL':>10} {'median ms':>9} {'p99 ms':>8} {'÷ 280×280':>9}")
+    base = np.median(next(iter(ms.values())))
+    print(f"\nthe whole answer, default model, for {title}; {runs} runs")
+    print(f"{column:<45} {'data URL':>10} {'median ms':>9} {'p99 ms':>8} {'÷ first':>9}")
     for name, values in ms.items():
         print(f"{name:<45} {len(urls[name]):>8,} B {np.median(values):>9.3f} {np.percentile(values, 99):>8.3f} "
               f"{np.median(values) / base:>9.2f}")

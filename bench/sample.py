@@ -3,13 +3,16 @@
 The page (static/js/pad.js) strokes white ink, 6.2 % of the side wide, with round caps and joins, on
 a transparent 280×280 canvas, whatever the size of the pad on screen, and sends it as a PNG data URL.
 Browsers anti-alias the strokes; here they are drawn at 4× and box-filtered down, which gives the same
-soft edges.
+soft edges. The PNG is written as the browser writes it (``ENCODINGS``): by default as Chromium does,
+the engine of most visitors' browsers. How a PNG is written changes what it costs to decode it by half.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -23,8 +26,17 @@ SCREENS = {
     "812×812: laptop, devicePixelRatio 2": 812,
     "930×930: 360-px phone, devicePixelRatio 3": 930,
 }
+# How canvas.toDataURL() writes the PNG: the filter of every row, and zlib's compression level.
+# - Chromium (Chrome, Edge, Opera, Samsung Internet): "Up" on every row, level 1 — read from its output
+#   (tests/static/test_page.py checks that the page's drawing still comes out so);
+# - Firefox: "None" on every row, zlib's default level 6 (Gecko's image/encoders/png/nsPNGEncoder.cpp);
+# - Pillow's own encoder: a filter chosen row by row, level 6 (libpng's defaults). No browser is known to
+#   write this; it is what this sample was until 2026-12-03 (docs/performance.md).
+ENCODINGS = {"Chromium": ("up", 1), "Firefox": ("none", 6), "Pillow": ("adaptive", 6)}
+ENCODING = "Chromium"
 LINE_WIDTH = 0.062  # pad.js's LINE_WIDTH: stroke width as a fraction of the side
 SUPERSAMPLE = 4
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Strokes in the pad's unit square, as a hand would draw them.
 STROKES: dict[int, list[list[tuple[float, float]]]] = {
@@ -35,8 +47,9 @@ STROKES: dict[int, list[list[tuple[float, float]]]] = {
 }
 
 
-def canvas_png(digit: int = 3, side: int = SIDE) -> bytes:
-    """PNG bytes of ``digit`` drawn in white on a transparent ``side``×``side`` RGBA canvas."""
+def canvas_png(digit: int = 3, side: int = SIDE, encoding: str = ENCODING) -> bytes:
+    """PNG bytes of ``digit`` drawn in white on a transparent ``side``×``side`` RGBA canvas, written as
+    ``encoding`` (a key of ENCODINGS) writes it."""
     big = side * SUPERSAMPLE
     image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -47,14 +60,34 @@ def canvas_png(digit: int = 3, side: int = SIDE) -> bytes:
         for x, y in (points[0], points[-1]):  # round caps
             draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=(255, 255, 255, 255))
     small = image.resize((side, side), Image.Resampling.BOX)
-    buffer = io.BytesIO()
-    small.save(buffer, format="PNG")
-    return buffer.getvalue()
+    row_filter, level = ENCODINGS[encoding]
+    if row_filter == "adaptive":
+        buffer = io.BytesIO()
+        small.save(buffer, format="PNG")
+        return buffer.getvalue()
+    return png_filtered(np.asarray(small), row_filter, level)
 
 
-def data_url(digit: int = 3, side: int = SIDE) -> str:
+def png_filtered(rgba: np.ndarray, row_filter: str, level: int) -> bytes:
+    """(H, W, 4) uint8 → an 8-bit RGBA PNG with every row filtered alike ("none" or "up") and zlib at ``level``."""
+    height, width, _ = rgba.shape
+    rows = rgba.reshape(height, width * 4)
+    if row_filter == "up":  # each byte minus the byte above it, modulo 256 (uint8 arithmetic wraps)
+        rows = np.diff(rows, axis=0, prepend=np.zeros((1, width * 4), np.uint8))
+    filter_type = {"none": 0, "up": 2}[row_filter]  # each row starts with its filter's number
+    scanlines = np.hstack([np.full((height, 1), filter_type, np.uint8), rows]).tobytes()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, deflate, filtering 0, no interlace
+    compressed = zlib.compress(scanlines, level)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", compressed) + _chunk(b"IEND", b"")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def data_url(digit: int = 3, side: int = SIDE, encoding: str = ENCODING) -> str:
     """``data:image/png;base64,…`` of :func:`canvas_png`, the ``image`` field the page sends."""
-    return "data:image/png;base64," + base64.b64encode(canvas_png(digit, side)).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(canvas_png(digit, side, encoding)).decode("ascii")
 
 
 def photo_jpeg(digit: int = 3, size: tuple[int, int] = (3000, 2250)) -> bytes:

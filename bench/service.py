@@ -4,17 +4,19 @@
     python -m bench.service --env DIGITPAD_WORKERS=1 --env DIGITPAD_LOG_LEVEL=warning
     python -m bench.service --url http://127.0.0.1:8000 --no-soak   # a server already running (e.g. the container)
     python -m bench.service --screens             # only predict at 8, drawings from common screens' canvases
+    python -m bench.service --encodings           # only predict at 8, the drawing as each browser writes its PNG
 
 The load generator is wrk (Debian's ``wrk``), one thread, keep-alive connections, on loopback.
 At each concurrency the two endpoints alternate, ``--rounds`` times, for ``--seconds`` each, and
 the medians are reported, so a burst of load from elsewhere on the machine hits both sides alike.
-The request is a realistic drawing: a 280×280 canvas PNG data URL (bench/sample.py).
+The request is a realistic drawing: a 280×280 canvas PNG data URL, written as Chromium writes it (bench/sample.py).
 
 Also measured: /api/predict/batch per item against single requests; memory (RSS and PSS of the
 server's processes) after start-up and over 20,000 more requests; start-up time to healthy.
 
 With ``--screens``, only predict at concurrency 8, alternating the same drawing on the canvases of
-common screens (bench.sample.SCREENS: what the page sent before it drew its image at 280×280).
+common screens (bench.sample.SCREENS: what the page sent before it drew its image at 280×280). With
+``--encodings``, the same, for the 280×280 drawing written as each of bench.sample.ENCODINGS writes a PNG.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from bench import loadgen, machine
-from bench.sample import SCREENS, data_url
+from bench.sample import ENCODINGS, SCREENS, data_url
 from bench.server import Server, healthy, serve, wait_idle
 
 BATCH = 32  # drawings per /api/predict/batch request
@@ -62,8 +64,12 @@ def main(argv: list[str] | None = None) -> int:
             memory.append(("after start-up", server.memory_mb()))
         loadgen.run_wrk(url + "/api/predict", 8, 2, bodies["predict"])  # warm-up: caches, thread pools
         loadgen.run_wrk(url + "/healthz", 8, 1)
-        if args.screens:
-            print_screens(compare_screens(url, work, args))
+        if args.screens or args.encodings:
+            if args.screens:
+                drawings = {name: data_url(3, side) for name, side in SCREENS.items()}
+            else:
+                drawings = {f"280×280, written as {name} writes it": data_url(3, encoding=name) for name in ENCODINGS}
+            print_drawings(compare_drawings(url, work, drawings, args))
             return 0
         sweep = {c: compare(url, bodies, c, args, server) for c in args.concurrency}
         print_sweep(sweep)
@@ -94,6 +100,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-soak", dest="soak", action="store_const", const=0)
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     p.add_argument("--screens", action="store_true", help="only predict at 8, drawings from common screens' canvases")
+    p.add_argument("--encodings", action="store_true", help="only predict at 8, the drawing as each browser writes it")
     return p.parse_args(argv)
 
 
@@ -132,26 +139,26 @@ def compare(
     return {name: medians(results) for name, results in runs.items()}
 
 
-def compare_screens(url: str, folder: Path, args: argparse.Namespace) -> dict[str, dict]:
-    """predict at concurrency 8 for the same drawing on each of SCREENS, alternating; the medians of each."""
+def compare_drawings(url: str, folder: Path, drawings: dict[str, str], args: argparse.Namespace) -> dict[str, dict]:
+    """predict at concurrency 8 for each of ``drawings`` (name → data URL), alternating; the medians of each."""
     bodies = {}
-    for index, (name, side) in enumerate(SCREENS.items()):
-        bodies[name] = folder / f"screen-{index}.json"
-        bodies[name].write_text(json.dumps({"image": data_url(3, side)}))
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in SCREENS}
+    for index, (name, image) in enumerate(drawings.items()):
+        bodies[name] = folder / f"drawing-{index}.json"
+        bodies[name].write_text(json.dumps({"image": image}))
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in drawings}
     for round_ in range(args.rounds):
-        for name in SCREENS if round_ % 2 == 0 else reversed(SCREENS):
+        for name in drawings if round_ % 2 == 0 else reversed(drawings):
             runs[name].append(loadgen.run_wrk(url + "/api/predict", 8, args.seconds, bodies[name]))
     return {name: medians(results) for name, results in runs.items()}
 
 
-def print_screens(screens: dict[str, dict]) -> None:
-    print("\npredict at concurrency 8, the same drawing from each canvas (medians of the alternating runs)")
-    print(f"{'canvas':<45} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'÷ 280×280 req/s':>16} | errors")
-    base = screens[next(iter(SCREENS))]["rps"]
-    for name, result in screens.items():
+def print_drawings(drawings: dict[str, dict]) -> None:
+    print("\npredict at concurrency 8, each drawing in turn (medians of the alternating runs)")
+    print(f"{'drawing':<45} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'÷ the first req/s':>18} | errors")
+    base = next(iter(drawings.values()))["rps"]
+    for name, result in drawings.items():
         print(f"{name:<45} {result['rps']:>7.0f} {result['p50_ms']:>7.2f} {result['p99_ms']:>7.2f} "
-              f"{result['rps'] / base:>16.2f} | {result['errors']}")
+              f"{result['rps'] / base:>18.2f} | {result['errors']}")
 
 
 def compare_batch(url: str, bodies: dict[str, Path], args: argparse.Namespace) -> dict[str, dict]:

@@ -13,12 +13,15 @@ import math
 import os
 import re
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from app.images import image_bytes
+from bench.sample import ENCODINGS, PNG_SIGNATURE, canvas_png
 
 pytestmark = pytest.mark.browser
 
@@ -312,6 +315,41 @@ def test_the_drawing_is_sent_at_280_pixels_whatever_the_screen(request, layout):
     sizes = [Image.open(io.BytesIO(image_bytes(json.loads(body)["image"]))).size for body in bodies]
     assert sizes and set(sizes) == {(280, 280)}, sizes
 
+
+
+def png_writing(data: bytes) -> tuple[frozenset[int], int]:
+    """How a PNG was written: the filter types of its rows, and zlib's level flag (0 for level 0-1, 1 for 2-5,
+    2 for 6, 3 for 7-9; RFC 1950's FLEVEL)."""
+    assert data[:8] == PNG_SIGNATURE
+    position, compressed, width, height = 8, b"", 0, 0
+    while position < len(data):
+        (length,), kind = struct.unpack(">I", data[position : position + 4]), data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        if kind == b"IDAT":
+            compressed += body
+        position += 12 + length
+    scanlines = zlib.decompress(compressed)
+    stride = len(scanlines) // height
+    assert stride == 1 + 4 * width  # 8-bit RGBA
+    return frozenset(scanlines[row * stride] for row in range(height)), compressed[1] >> 6
+
+
+def test_the_benchmarks_drawing_is_written_as_this_browser_writes_the_pads(desktop):
+    """bench.sample writes its PNG as Chromium's canvas.toDataURL() does (every row filtered "Up", zlib at level 1),
+    which costs the server half of what Pillow's own way of writing it does to decode: if Chromium changes its
+    encoder, the benchmarks no longer measure what visitors send."""
+    page = desktop
+    bodies: list[str] = []
+    page.on("request", lambda r: bodies.append(r.post_data) if r.url.endswith("/api/predict") else None)
+    draw_mouse(page, SEVEN)
+    assert prediction(page) == "7"
+    assert bodies
+    sent = {png_writing(image_bytes(json.loads(body)["image"])) for body in bodies}
+    assert sent == {(frozenset({2}), 0)}, sent
+    assert ENCODINGS["Chromium"] == ("up", 1)
+    assert png_writing(canvas_png(encoding="Chromium")) == (frozenset({2}), 0)
 
 def test_first_layer_neuron_shows_its_weights(desktop):
     page = desktop
