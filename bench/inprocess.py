@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     steps: dict[str, Callable[[], object]] = {
         "parse the JSON body (pydantic)": lambda: PredictRequest.model_validate_json(body),
         "data URL → PNG bytes (base64)": lambda: image_bytes(url),
-        "PNG → pixels (Pillow decode)": lambda: open_image(data),
+        "PNG → pixels (decode: libspng for a canvas)": lambda: open_image(data),
         "pixels → 28×28 (preprocess)": lambda: preprocess(image),
         f"network, default ({describe(default.model.network)})": lambda: default.model.network.forward(x),
         **{

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -13,8 +15,9 @@ from PIL import ExifTags, Image
 
 from app import inference
 from app.errors import InputError
-from app.images import image_bytes, open_image
+from app.images import SPNG_MAX_PIXELS, image_bytes, open_image
 from app.preprocess import WORK_SIDE, Prepared, preprocess
+from bench.sample import ENCODINGS, canvas_png
 from tests.app.helpers import data_url, draw, encode
 
 
@@ -145,6 +148,74 @@ def test_a_malformed_exif_block_leaves_the_pixels_as_stored(monkeypatch: pytest.
 
     monkeypatch.setattr(Image.Image, "getexif", unreadable)
     assert np.array_equal(np.asarray(open_image(data)), stored)
+
+
+def pillows_pixels(data: bytes) -> np.ndarray:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_a_canvas_png_is_decoded_by_libspng_to_pillows_pixels(encoding: str) -> None:
+    data = canvas_png(3, encoding=encoding)
+    decoded = open_image(data)
+    assert decoded.format is None  # made from libspng's array; Pillow's own decoding keeps "PNG"
+    assert decoded.mode == "RGBA" and decoded.size == (280, 280)
+    assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
+
+
+def sixteen_bit_rgba_png() -> bytes:
+    """A 16-bit RGBA PNG (Pillow writes none): a 2×2 grey square, opaque."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    rows = b"".join(b"\x00" + (b"\x80\x00" * 3 + b"\xff\xff") * 2 for _ in range(2))  # filter 0; R, G, B, A of 2 bytes
+    header = struct.pack(">IIBBBBB", 2, 2, 16, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def animated_png() -> bytes:
+    first, second = transparent_canvas(), Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    return encode(first, "PNG", save_all=True, append_images=[second])
+
+
+def png_with_exif() -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    return encode(transparent_canvas(), "PNG", exif=exif.tobytes())
+
+
+OTHER_PNGS: dict[str, Callable[[], bytes]] = {
+    "rgb": lambda: encode(seven("RGB")),
+    "grey": lambda: encode(seven("L")),
+    "16-bit rgba": sixteen_bit_rgba_png,
+    "animated": animated_png,
+    "exif": png_with_exif,
+    "over SPNG_MAX_PIXELS": lambda: encode(Image.new("RGBA", (SPNG_MAX_PIXELS // 1024 + 1, 1024), (0, 0, 0, 0))),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_PNGS))
+def test_other_pngs_are_decoded_by_pillow(name: str) -> None:
+    """What a canvas never sends goes to Pillow, which honours what libspng's way would not (EXIF, 16 bits)."""
+    data = OTHER_PNGS[name]()
+    decoded = open_image(data)
+    if name == "exif":  # turned upright as its EXIF orientation 6 says (a new image, which has no format)
+        assert np.array_equal(np.asarray(decoded), np.rot90(pillows_pixels(data), -1))
+    else:
+        assert decoded.format == "PNG"
+        assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
+
+
+def test_a_broken_canvas_png_gets_pillows_error() -> None:
+    data = canvas_png(3)
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF  # in the compressed pixels
+    for broken in (data[: len(data) // 2], bytes(flipped)):
+        with pytest.raises(InputError, match="The PNG image could not be decoded"):
+            open_image(broken)
 
 
 def test_data_url_forms() -> None:
