@@ -5,8 +5,8 @@
   apart: ``read_header(data)`` checks the format is one we accept and the header's width and height
   are at most ``MAX_SIDE``, and ``decode(image)`` reads the pixels. Pillow's ``Image.open`` only reads
   the header, so an oversized image or a decompression bomb (a tiny PNG claiming 40000×40000 pixels)
-  is refused in microseconds without decoding any pixel. A PNG as browsers write a canvas (8-bit RGBA)
-  is decoded by libspng (pyspng), in a quarter of Pillow's time for Chromium's; anything else by Pillow.
+  is refused in microseconds without decoding any pixel. A PNG as browsers write a canvas (8-bit RGBA,
+  no metadata) is decoded by libspng (pyspng), in a quarter of Pillow's time; anything else by Pillow.
   With ``fit``, a large JPEG (a phone's photo) is decoded at a reduced scale that still holds ``fit``
   pixels a side: only what is needed. A photo is turned upright as its EXIF orientation says.
 
@@ -19,18 +19,25 @@ import base64
 import binascii
 import io
 import re
+import struct
 import warnings
+import zlib
 
-import numpy as np
 import pyspng
 from PIL import ExifTags, Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from app.errors import InputError, shorten
 
 MAX_SIDE = 4096
-# pyspng holds the GIL while libspng decodes (0.7 ms for a 1024×1024 drawing, 18 ms for 4096×4096); Pillow lets go
-# of it. Above this, a PNG goes to Pillow, so that a large one does not hold up the event loop's other requests.
-SPNG_MAX_PIXELS = 1024 * 1024
+# pyspng holds the GIL while libspng decodes, where Pillow lets go of it: a drawing of 512×512 takes up to 1.8 ms
+# (zlib level 6; 0.4 ms as Chromium writes it), one of 1024×1024 up to 7.5 ms, 2 MB of noise 11 ms. Larger PNGs
+# go to Pillow, so that the GIL is never held longer than the 5 ms Python itself lets a thread keep it.
+SPNG_MAX_PIXELS = 512 * 512
+SPNG_MAX_BYTES = 96 * 1024  # the lane's bound on a canvas drawing's file (app/inference.py)
+# The chunks of a PNG that libspng decodes: what canvases write, and those that change no pixel Pillow reads. Any
+# other (text, XMP or EXIF, which may hold an orientation; an animation) sends the PNG to Pillow.
+CANVAS_CHUNKS = {b"IHDR", b"IDAT", b"IEND", b"sRGB", b"gAMA", b"pHYs"}
+MAX_CANVAS_CHUNKS = 64  # a canvas's PNG has a handful; a file of thousands of tiny chunks goes to Pillow
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")  # Pillow's JPEG opener also reads phone cameras' MPO files
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/bmp", "image/x-ms-bmp", "image/gif"}
 ACCEPTED = "Accepted: PNG, JPEG, WebP, BMP or GIF, at most 4096×4096 pixels."
@@ -112,9 +119,9 @@ def decode(image: Image.Image, fit: int | None = None) -> Image.Image:
     With ``fit``, a JPEG is decoded at the smallest of libjpeg's scales (1/2, 1/4, 1/8; Pillow's ``draft``)
     that keeps both sides at least ``fit`` pixels: a 3000×2250 photo at 1/2, in a third of the time, when the
     caller would shrink it to ``fit`` anyway. Other formats are decoded whole. The image is then turned as its
-    EXIF orientation says (``upright``). A canvas's PNG is decoded by libspng (``canvas_png``).
+    EXIF orientation says (``upright``). A canvas's PNG is decoded by libspng (``decode_canvas_png``).
     """
-    canvas = canvas_png(image)
+    canvas = decode_canvas_png(image)
     if canvas is not None:
         return canvas
     try:
@@ -128,28 +135,52 @@ def decode(image: Image.Image, fit: int | None = None) -> Image.Image:
     return upright(image)
 
 
-def canvas_png(image: Image.Image) -> Image.Image | None:
-    """An image from ``read_header`` that is a PNG as browsers write a canvas → its pixels decoded by libspng;
+def decode_canvas_png(image: Image.Image) -> Image.Image | None:
+    """An image from ``read_header`` that is a PNG as browsers write a canvas → its pixels, decoded by libspng;
     None for any other image, and for any that libspng cannot decode (Pillow then decodes it, or says what is wrong).
 
-    The 280×280 drawing as Chromium writes it takes 0.4-0.5 ms in Pillow and 0.1 ms in libspng
-    (docs/performance.md). Only 8-bit RGBA (what every browser's canvas.toDataURL() gives) of at most
-    SPNG_MAX_PIXELS takes this way, and only without an animation or EXIF (an ``acTL`` or ``eXIf`` chunk; the
-    bytes are looked for anywhere, so a false match merely goes to Pillow), which Pillow's way honours: the
-    pixels are then the same as Pillow's.
+    The 280×280 drawing as Chromium writes it takes 0.1 ms in libspng against 0.4-0.5 ms in Pillow, which
+    inflates it a row at a time (docs/performance.md). Only a canvas-sized PNG (SPNG_MAX_PIXELS, SPNG_MAX_BYTES)
+    whose chunks are intact and all CANVAS_CHUNKS (``plain_rgba_png``) takes this way: its pixels are Pillow's.
     """
-    small = image.width * image.height <= SPNG_MAX_PIXELS
-    data = image.fp.getvalue() if small and image.format == "PNG" and isinstance(image.fp, io.BytesIO) else b""
-    # The header Pillow has read: IHDR first, its bit depth at byte 24 and colour type at 25 (6: RGBA).
-    if data[12:16] != b"IHDR" or data[24:26] != bytes((8, 6)) or b"acTL" in data or b"eXIf" in data:
+    if image.format != "PNG" or image.width * image.height > SPNG_MAX_PIXELS or not isinstance(image.fp, io.BytesIO):
+        return None
+    data = image.fp.getvalue()  # the whole file, as read_header wrapped it
+    if len(data) > SPNG_MAX_BYTES or not plain_rgba_png(data):
         return None
     try:
         pixels = pyspng.load(data)  # (H, W, 4) uint8
-    except Exception:  # truncated or corrupt: Pillow's decode then says what is wrong
+    except Exception:  # e.g. a truncated stream: Pillow's decode then says what is wrong
         return None
-    if pixels.shape != (image.height, image.width, 4) or pixels.dtype != np.uint8:
+    if pixels.shape != (image.height, image.width, 4):
         return None
     return Image.fromarray(pixels)
+
+
+def plain_rgba_png(data: bytes) -> bool:
+    """Whether a PNG file is 8-bit RGBA made of CANVAS_CHUNKS only (at most MAX_CANVAS_CHUNKS), each CRC right.
+
+    libspng, as pyspng calls it, checks no checksum (neither the chunks' CRCs nor zlib's Adler-32), so damaged
+    pixel data would come out as wrong pixels where Pillow refuses it; the CRCs, checked here in microseconds,
+    catch any damage in transit.
+    """
+    view = memoryview(data)
+    position = 8  # after the signature
+    for _ in range(MAX_CANVAS_CHUNKS):
+        if position + 12 > len(data):
+            return False
+        length, kind = struct.unpack_from(">I4s", data, position)  # a chunk: length, type, its data, CRC of type + data
+        end = position + 12 + length
+        if kind not in CANVAS_CHUNKS or end > len(data) or (position == 8) != (kind == b"IHDR"):
+            return False
+        if zlib.crc32(view[position + 4 : end - 4]) != int.from_bytes(view[end - 4 : end], "big"):
+            return False
+        if kind == b"IHDR" and view[position + 16 : position + 18] != bytes((8, 6)):  # bit depth 8, colour type RGBA
+            return False
+        if kind == b"IEND":
+            return True
+        position = end
+    return False
 
 
 def upright(image: Image.Image) -> Image.Image:

@@ -27,9 +27,12 @@ SCREENS = {
     "930×930: 360-px phone, devicePixelRatio 3": 930,
 }
 # How canvas.toDataURL() writes the PNG: the filter of every row, and zlib's compression level.
-# - Chromium (Chrome, Edge, Opera, Samsung Internet): "Up" on every row, level 1 — read from its output
-#   (tests/static/test_page.py checks that the page's drawing still comes out so);
-# - Firefox: "None" on every row, zlib's default level 6 (Gecko's image/encoders/png/nsPNGEncoder.cpp);
+# - Chromium (Chrome, Edge, Opera, Samsung Internet): "Up" on every row, at zlib's fastest level — read from
+#   Debian's Chromium's output, whose zlib header says level 0 or 1 (the data are compressed: 1).
+#   tests/static/test_page.py checks that the page's drawing still comes out so. Decoding this sample costs
+#   what decoding Chromium's own PNG of a drawing costs (0.45 against 0.37-0.52 ms in Pillow, 2026-12-03);
+# - Firefox: "None" on every row at libpng's default level, 6, in the versions of Gecko's
+#   image/encoders/png/nsPNGEncoder.cpp read here (newer ones may filter "Sub" at level 3: not checked);
 # - Pillow's own encoder: a filter chosen row by row, level 6 (libpng's defaults). No browser is known to
 #   write this; it is what this sample was until 2026-12-03 (docs/performance.md).
 ENCODINGS = {"Chromium": ("up", 1), "Firefox": ("none", 6), "Pillow": ("adaptive", 6)}

@@ -99,8 +99,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--soak", type=int, default=20_000, help="predict requests for the memory check (0: skip)")
     p.add_argument("--no-soak", dest="soak", action="store_const", const=0)
     p.add_argument("--json", type=Path, help="also write the figures to this file")
-    p.add_argument("--screens", action="store_true", help="only predict at 8, drawings from common screens' canvases")
-    p.add_argument("--encodings", action="store_true", help="only predict at 8, the drawing as each browser writes it")
+    only = p.add_mutually_exclusive_group()
+    only.add_argument("--screens", action="store_true", help="only predict at 8, on common screens' canvases")
+    only.add_argument("--encodings", action="store_true", help="only predict at 8, as each browser writes the PNG")
     return p.parse_args(argv)
 
 

@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
-from app import inference
+from app import images, inference
 from app.errors import InputError
-from app.images import SPNG_MAX_PIXELS, image_bytes, open_image
+from app.images import SPNG_MAX_BYTES, SPNG_MAX_PIXELS, image_bytes, open_image
 from app.preprocess import WORK_SIDE, Prepared, preprocess
 from bench.sample import ENCODINGS, canvas_png
 from tests.app.helpers import data_url, draw, encode
@@ -156,66 +156,127 @@ def pillows_pixels(data: bytes) -> np.ndarray:
     return np.asarray(image)
 
 
+@pytest.fixture
+def libspng(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the files libspng decodes during the test, in order."""
+    calls: list[int] = []
+    load = images.pyspng.load
+
+    def counted(data: bytes) -> np.ndarray:
+        calls.append(len(data))
+        return load(data)
+
+    monkeypatch.setattr(images.pyspng, "load", counted)
+    return calls
+
+
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
-def test_a_canvas_png_is_decoded_by_libspng_to_pillows_pixels(encoding: str) -> None:
+def test_a_canvas_png_is_decoded_by_libspng_to_pillows_pixels(encoding: str, libspng: list[int]) -> None:
     data = canvas_png(3, encoding=encoding)
     decoded = open_image(data)
-    assert decoded.format is None  # made from libspng's array; Pillow's own decoding keeps "PNG"
+    assert libspng == [len(data)]
     assert decoded.mode == "RGBA" and decoded.size == (280, 280)
     assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
 
 
-def sixteen_bit_rgba_png() -> bytes:
-    """A 16-bit RGBA PNG (Pillow writes none): a 2×2 grey square, opaque."""
+def test_the_largest_canvas_png_takes_libspng_and_so_do_uploads(client: TestClient, libspng: list[int]) -> None:
+    side = int(SPNG_MAX_PIXELS**0.5)
+    assert np.array_equal(np.asarray(open_image(canvas_png(3, side))), pillows_pixels(canvas_png(3, side)))
+    assert client.post("/api/predict/file", files={"file": canvas_png(3)}).status_code == 200
+    assert libspng == [len(canvas_png(3, side)), len(canvas_png(3))]
 
+
+def png_of(chunks: list[tuple[bytes, bytes]]) -> bytes:
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunk(kind, payload) for kind, payload in chunks)
+
+
+def sixteen_bit_rgba_png() -> bytes:
+    """A 16-bit RGBA PNG (Pillow writes none): a 2×2 grey square, opaque."""
     rows = b"".join(b"\x00" + (b"\x80\x00" * 3 + b"\xff\xff") * 2 for _ in range(2))  # filter 0; R, G, B, A of 2 bytes
     header = struct.pack(">IIBBBBB", 2, 2, 16, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return png_of([(b"IHDR", header), (b"IDAT", zlib.compress(rows)), (b"IEND", b"")])
 
 
-def animated_png() -> bytes:
-    first, second = transparent_canvas(), Image.new("RGBA", (280, 280), (0, 0, 0, 0))
-    return encode(first, "PNG", save_all=True, append_images=[second])
+def with_chunk_before_idat(data: bytes, kind: bytes, payload: bytes) -> bytes:
+    """A PNG of one IDAT with another chunk inserted after IHDR."""
+    ihdr_end = 8 + 12 + 13
+    extra = struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    return data[:ihdr_end] + extra + data[ihdr_end:]
 
 
-def png_with_exif() -> bytes:
+def turned_by(how: str) -> bytes:
+    """The canvas stored a quarter turn round, with orientation 6 in EXIF (eXIf), XMP (iTXt) or ImageMagick's text."""
+    stored = encode(transparent_canvas().transpose(Image.Transpose.ROTATE_90))
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
-    return encode(transparent_canvas(), "PNG", exif=exif.tobytes())
+    if how == "exif":
+        return with_chunk_before_idat(stored, b"eXIf", exif.tobytes())
+    if how == "xmp":
+        xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        xmp += '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/>'
+        xmp += "</rdf:RDF></x:xmpmeta>"
+        return with_chunk_before_idat(stored, b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp.encode())
+    raw = exif.tobytes()
+    text = f"\nexif\n{len(raw):8d}\n{raw.hex()}\n".encode()  # ImageMagick's "Raw profile type exif"
+    return with_chunk_before_idat(stored, b"tEXt", b"Raw profile type exif\x00" + text)
 
 
 OTHER_PNGS: dict[str, Callable[[], bytes]] = {
     "rgb": lambda: encode(seven("RGB")),
     "grey": lambda: encode(seven("L")),
     "16-bit rgba": sixteen_bit_rgba_png,
-    "animated": animated_png,
-    "exif": png_with_exif,
-    "over SPNG_MAX_PIXELS": lambda: encode(Image.new("RGBA", (SPNG_MAX_PIXELS // 1024 + 1, 1024), (0, 0, 0, 0))),
+    "animated": lambda: encode(transparent_canvas(), save_all=True, append_images=[Image.new("RGBA", (280, 280))]),
+    "a text chunk": lambda: with_chunk_before_idat(canvas_png(3), b"tEXt", b"Comment\x00drawn on a canvas"),
+    "a pixel over SPNG_MAX_PIXELS": lambda: encode(Image.new("RGBA", (SPNG_MAX_PIXELS // 1024 + 1, 1024))),
+    "a byte over SPNG_MAX_BYTES": lambda: encode(
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 200, 4), dtype=np.uint8))
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(OTHER_PNGS))
-def test_other_pngs_are_decoded_by_pillow(name: str) -> None:
-    """What a canvas never sends goes to Pillow, which honours what libspng's way would not (EXIF, 16 bits)."""
+def test_other_pngs_are_decoded_by_pillow(name: str, libspng: list[int]) -> None:
     data = OTHER_PNGS[name]()
     decoded = open_image(data)
-    if name == "exif":  # turned upright as its EXIF orientation 6 says (a new image, which has no format)
-        assert np.array_equal(np.asarray(decoded), np.rot90(pillows_pixels(data), -1))
-    else:
-        assert decoded.format == "PNG"
-        assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
+    assert libspng == []
+    assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
+    if name == "a byte over SPNG_MAX_BYTES":
+        assert len(data) > SPNG_MAX_BYTES
 
 
-def test_a_broken_canvas_png_gets_pillows_error() -> None:
+@pytest.mark.parametrize("how", ["exif", "xmp", "raw profile"])
+def test_a_png_is_turned_as_its_metadata_says(how: str, libspng: list[int]) -> None:
+    data = turned_by(how)
+    assert pillows_pixels(data).shape == (280, 280, 4) and np.asarray(open_image(data)).shape == (280, 280, 4)
+    assert np.array_equal(np.asarray(open_image(data)), np.asarray(transparent_canvas()))
+    assert libspng == []
+
+
+def test_a_damaged_canvas_png_is_read_as_pillow_reads_it(libspng: list[int]) -> None:
+    """libspng, as pyspng calls it, checks no checksum and would turn damaged pixel data into wrong pixels: the
+    chunks' CRCs send a damaged file to Pillow, whose answer (an error, or what it reads) stays what it was."""
     data = canvas_png(3)
-    flipped = bytearray(data)
-    flipped[len(data) // 2] ^= 0xFF  # in the compressed pixels
-    for broken in (data[: len(data) // 2], bytes(flipped)):
-        with pytest.raises(InputError, match="The PNG image could not be decoded"):
-            open_image(broken)
+    idat = data.index(b"IDAT") + 4  # the first byte of the compressed pixels
+    damaged_files = [data[: len(data) // 2]]
+    for position in [*range(idat + 2, idat + 400, 7), data.index(b"IEND") - 5]:  # pixels, IDAT's CRC
+        damaged = bytearray(data)
+        damaged[position] ^= 0xFF
+        damaged_files.append(bytes(damaged))
+    refused = 0
+    for damaged in damaged_files:
+        try:
+            expected = pillows_pixels(damaged)
+        except OSError:
+            with pytest.raises(InputError, match="The PNG image could not be decoded"):
+                open_image(damaged)
+            refused += 1
+        else:
+            assert np.array_equal(np.asarray(open_image(damaged)), expected)
+    assert libspng == []
+    assert refused > len(damaged_files) / 2  # most damage is refused
 
 
 def test_data_url_forms() -> None:

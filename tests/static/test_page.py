@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from app.images import image_bytes
-from bench.sample import ENCODINGS, PNG_SIGNATURE, canvas_png
+from bench.sample import PNG_SIGNATURE, canvas_png
 
 pytestmark = pytest.mark.browser
 
@@ -316,7 +316,6 @@ def test_the_drawing_is_sent_at_280_pixels_whatever_the_screen(request, layout):
     assert sizes and set(sizes) == {(280, 280)}, sizes
 
 
-
 def png_writing(data: bytes) -> tuple[frozenset[int], int]:
     """How a PNG was written: the filter types of its rows, and zlib's level flag (0 for level 0-1, 1 for 2-5,
     2 for 6, 3 for 7-9; RFC 1950's FLEVEL)."""
@@ -337,9 +336,9 @@ def png_writing(data: bytes) -> tuple[frozenset[int], int]:
 
 
 def test_the_benchmarks_drawing_is_written_as_this_browser_writes_the_pads(desktop):
-    """bench.sample writes its PNG as Chromium's canvas.toDataURL() does (every row filtered "Up", zlib at level 1),
-    which costs the server half of what Pillow's own way of writing it does to decode: if Chromium changes its
-    encoder, the benchmarks no longer measure what visitors send."""
+    """bench.sample writes its PNG as Chromium's canvas.toDataURL() does (every row filtered "Up", zlib at its
+    fastest level), which decodes in about half the time Pillow's own way of writing it takes: if Chromium changes
+    its encoder, the benchmarks no longer measure what visitors send."""
     page = desktop
     bodies: list[str] = []
     page.on("request", lambda r: bodies.append(r.post_data) if r.url.endswith("/api/predict") else None)
@@ -348,8 +347,8 @@ def test_the_benchmarks_drawing_is_written_as_this_browser_writes_the_pads(deskt
     assert bodies
     sent = {png_writing(image_bytes(json.loads(body)["image"])) for body in bodies}
     assert sent == {(frozenset({2}), 0)}, sent
-    assert ENCODINGS["Chromium"] == ("up", 1)
-    assert png_writing(canvas_png(encoding="Chromium")) == (frozenset({2}), 0)
+    assert png_writing(canvas_png(encoding="Chromium")) in sent
+
 
 def test_first_layer_neuron_shows_its_weights(desktop):
     page = desktop
