@@ -4,7 +4,7 @@ The page (static/js/pad.js) strokes white ink, 6.2 % of the side wide, with roun
 a transparent 280×280 canvas, whatever the size of the pad on screen, and sends it as a PNG data URL.
 Browsers anti-alias the strokes; here they are drawn at 4× and box-filtered down, which gives the same
 soft edges. The PNG is written as the browser writes it (``ENCODINGS``): by default as Chromium does,
-the engine of most visitors' browsers. How a PNG is written changes what it costs to decode it by half.
+the engine of most visitors' browsers. How the PNG is written changes what decoding it costs by up to half.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ SCREENS = {
 # - Chromium (Chrome, Edge, Opera, Samsung Internet): "Up" on every row, at zlib's fastest level — read from
 #   Debian's Chromium's output, whose zlib header says level 0 or 1 (the data are compressed: 1).
 #   tests/static/test_page.py checks that the page's drawing still comes out so. Decoding this sample costs
-#   what decoding Chromium's own PNG of a drawing costs (0.45 against 0.37-0.52 ms in Pillow, 2026-12-03);
+#   what decoding Chromium's own PNG of a drawing costs (0.37-0.45 against 0.37-0.53 ms in Pillow, 2026-12-03);
 # - Firefox: "None" on every row at libpng's default level, 6, in the versions of Gecko's
 #   image/encoders/png/nsPNGEncoder.cpp read here (newer ones may filter "Sub" at level 3: not checked);
 # - Pillow's own encoder: a filter chosen row by row, level 6 (libpng's defaults). No browser is known to

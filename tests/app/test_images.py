@@ -224,8 +224,15 @@ def turned_by(how: str) -> bytes:
     return with_chunk_before_idat(stored, b"tEXt", b"Raw profile type exif\x00" + text)
 
 
+def interlaced_png() -> bytes:
+    """A 1×1 RGBA PNG, interlaced (Adam7): its one pixel is all of the first pass."""
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 1)
+    return png_of([(b"IHDR", header), (b"IDAT", zlib.compress(b"\x00\xff\x80\x00\xc0")), (b"IEND", b"")])
+
+
 OTHER_PNGS: dict[str, Callable[[], bytes]] = {
     "rgb": lambda: encode(seven("RGB")),
+    "interlaced": interlaced_png,
     "grey": lambda: encode(seven("L")),
     "16-bit rgba": sixteen_bit_rgba_png,
     "animated": lambda: encode(transparent_canvas(), save_all=True, append_images=[Image.new("RGBA", (280, 280))]),
