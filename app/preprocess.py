@@ -85,7 +85,10 @@ def ink_map(image: Image.Image, crop: bool = True) -> np.ndarray:
             plane *= alpha
             plane += under
     border = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])  # (2W + 2H, C)
-    background = np.median(border, axis=0)  # (C,)
+    # The border's median is the background. A canvas's border is one colour, whose median needs no sort (4 µs
+    # against 26 µs).
+    lowest, highest = border.min(axis=0), border.max(axis=0)  # (C,)
+    background = lowest if np.array_equal(lowest, highest) else np.median(border, axis=0)
     squared = sum(np.square(plane - level) for plane, level in zip(planes, background)) / len(planes)
     return np.sqrt(squared, dtype=np.float32)  # (H, W); grey levels a and b are |a - b| apart
 
@@ -198,7 +201,9 @@ def stroke_width(a: np.ndarray) -> float:
     A stroke of width w and length ℓ has mass wℓ and two edges of length ℓ; the isotropic
     total variation (sum of gradient magnitudes) measures the edges whatever their direction.
     """
-    p = np.pad(a, 1)
+    height, width = a.shape
+    p = np.zeros((height + 2, width + 2), a.dtype)  # a in a frame of zeros (np.pad: twice as long in all)
+    p[1:-1, 1:-1] = a
     gy = np.diff(p, axis=0)[:, :-1]  # (h + 1, w + 1)
     gx = np.diff(p, axis=1)[:-1, :]  # (h + 1, w + 1)
     variation = float(np.hypot(gx, gy).sum())
