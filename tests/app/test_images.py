@@ -19,6 +19,7 @@ from app.images import SPNG_MAX_BYTES, SPNG_MAX_PIXELS, image_bytes, open_image
 from app.preprocess import WORK_SIDE, Prepared, preprocess
 from bench.sample import ENCODINGS, canvas_png
 from tests.app.helpers import data_url, draw, encode
+from tests.app.hostile import PNG_SIGNATURE, chunk
 
 
 def seven(mode: str = "L", **kw: object) -> Image.Image:
@@ -187,10 +188,7 @@ def test_the_largest_canvas_png_takes_libspng_and_so_do_uploads(client: TestClie
 
 
 def png_of(chunks: list[tuple[bytes, bytes]]) -> bytes:
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    return b"\x89PNG\r\n\x1a\n" + b"".join(chunk(kind, payload) for kind, payload in chunks)
+    return PNG_SIGNATURE + b"".join(chunk(kind, payload) for kind, payload in chunks)
 
 
 def sixteen_bit_rgba_png() -> bytes:
@@ -203,8 +201,7 @@ def sixteen_bit_rgba_png() -> bytes:
 def with_chunk_before_idat(data: bytes, kind: bytes, payload: bytes) -> bytes:
     """A PNG of one IDAT with another chunk inserted after IHDR."""
     ihdr_end = 8 + 12 + 13
-    extra = struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-    return data[:ihdr_end] + extra + data[ihdr_end:]
+    return data[:ihdr_end] + chunk(kind, payload) + data[ihdr_end:]
 
 
 def turned_by(how: str) -> bytes:
