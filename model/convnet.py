@@ -31,6 +31,7 @@ from model import activations, costs
 Array = np.ndarray
 KERNEL = 5  # both convolutions are 5×5
 SIDE = 28
+CONV2_SIDE = SIDE // 2 - KERNEL + 1  # the second convolution's output is 10×10 for a frame
 
 
 def im2col(x: Array, k: int, pad: int) -> Array:
@@ -177,16 +178,27 @@ class ConvNet:
         positive numbers, zero-filled: (len(moves)·n, 10), move by move.
 
         The first convolution reads each moved frame as it reads the frame itself, only displaced, so it is
-        computed once, on a grid as many pixels wider each way as the largest move, and each move takes its 28×28
-        window of that grid. That equals moving the frames first only where nothing inked leaves the frame: the
-        caller checks.
+        computed once, on a grid as many pixels wider each way as the largest move, and each move reads its 28×28
+        window of that grid. Windows that start at rows and columns of the same parity pool the same 2×2 cells, so
+        their pooled maps, and their second convolutions, are windows of one larger map: computed once for all of
+        them (±1 px: up with down, left with right, 320 positions of the second convolution instead of 500). That
+        equals moving the frames first only where nothing inked leaves the frame: the caller checks.
         """
         margin = max(abs(step) for move in moves for step in move)
-        z = self._first_convolution(self._input(x), margin)[1]  # (n, 28 + 2·margin, 28 + 2·margin, c1)
+        z1 = self._first_convolution(self._input(x), margin)[1]  # (n, 28 + 2·margin, 28 + 2·margin, c1)
         # A frame moved down by dy holds at row r what the frame holds at r − dy: grid row r − dy + margin.
-        windows = [z[:, margin - dy : margin - dy + SIDE, margin - dx : margin - dx + SIDE] for dy, dx in moves]
-        z1 = np.concatenate(windows)  # (len(moves)·n, 28, 28, c1)
-        return self._above_first_convolution(z1, None, for_backprop=False)[0][-1]
+        starts = [(margin - dy, margin - dx) for dy, dx in moves]  # each window's top-left corner in the grid
+        z2: dict[int, Array] = {}  # each move's second convolution (n, 10, 10, c2), by its index in moves
+        for parity in {(top % 2, left % 2) for top, left in starts}:
+            group = [i for i, (top, left) in enumerate(starts) if (top % 2, left % 2) == parity]
+            top, left = min(starts[i][0] for i in group), min(starts[i][1] for i in group)
+            bottom, right = max(starts[i][0] for i in group) + SIDE, max(starts[i][1] for i in group) + SIDE
+            shared = self._second_convolution(pool_relu(z1[:, top:bottom, left:right]))[1]  # (n, h, w, c2)
+            for i in group:  # each window's second convolution: CONV2_SIDE² positions of the shared one
+                row, col = (starts[i][0] - top) // 2, (starts[i][1] - left) // 2
+                z2[i] = shared[:, row : row + CONV2_SIDE, col : col + CONV2_SIDE]
+        _, _, out, _ = self._above_second_convolution(np.concatenate([z2[i] for i in range(len(moves))]), None)
+        return out
 
     def _input(self, x: Array) -> Array:
         a0 = np.asarray(x, dtype=self.dtype)
@@ -219,10 +231,30 @@ class ConvNet:
         """The first convolution's output z1 (n, 28, 28, c1) → the layers ``[a1, a2, h, out]`` above it, flattened,
         and, ``for_backprop``, what backprop needs (as ``_forward``)."""
         n = len(z1)
-        (_, k2, w3, w4), (_, b2, b3, b4) = self.weights, self.biases
         a1 = pool_relu(z1)  # (n, 14, 14, c1)
-        cols2 = im2col(a1, KERNEL, pad=0)  # (n·10·10, 25·c1)
-        z2 = (cols2 @ k2.T + b2).reshape(n, 10, 10, len(k2))
+        cols2, z2 = self._second_convolution(a1)  # (n·10·10, 25·c1), (n, 10, 10, c2)
+        a2, h, out, mask = self._above_second_convolution(z2, rng)
+        cache = {}
+        if for_backprop:
+            cache = {"a1": a1, "winner1": pool_winners(z1), "cols2": cols2, "a2": a2, "winner2": pool_winners(z2),
+                     "mask": mask}
+        return [a1.reshape(n, self.sizes[1]), a2.reshape(n, self.sizes[2]), h, out], cache
+
+    def _second_convolution(self, a1: Array) -> tuple[Array, Array]:
+        """Pooled maps a1 (n, H, W, c1) → the im2col rows and the second convolution z2 (n, H − 4, W − 4, c2),
+        unpadded (H = W = 14 for a frame)."""
+        n, height, width, _ = a1.shape
+        k2, b2 = self.weights[1], self.biases[1]
+        cols2 = im2col(a1, KERNEL, pad=0)  # (n·(H − 4)·(W − 4), 25·c1)
+        return cols2, (cols2 @ k2.T + b2).reshape(n, height - KERNEL + 1, width - KERNEL + 1, len(k2))
+
+    def _above_second_convolution(
+        self, z2: Array, rng: np.random.Generator | None
+    ) -> tuple[Array, Array, Array, Array | None]:
+        """z2 (n, 10, 10, c2) → the pooled maps a2 (n, 5, 5, c2), the hidden layer h (n, hidden), the outputs
+        (n, 10), and the dropout mask (n, hidden) when ``rng`` drops neurons (else None)."""
+        n = len(z2)
+        (_, _, w3, w4), (_, _, b3, b4) = self.weights, self.biases
         a2 = pool_relu(z2)  # (n, 5, 5, c2)
         flat = a2.reshape(n, self.sizes[2])  # not (n, -1), which an empty batch leaves undefined
         h = activations.relu(flat @ w3.T + b3)  # (n, hidden)
@@ -232,11 +264,7 @@ class ConvNet:
             mask = (rng.random(h.shape, dtype=np.float32) < keep).astype(self.dtype) / self.dtype.type(keep)
             h = h * mask
         out = activations.softmax(h @ w4.T + b4)  # (n, 10)
-        cache = {}
-        if for_backprop:
-            cache = {"a1": a1, "winner1": pool_winners(z1), "cols2": cols2, "a2": a2, "winner2": pool_winners(z2),
-                     "mask": mask}
-        return [a1.reshape(n, self.sizes[1]), flat, h, out], cache
+        return a2, h, out, mask
 
     # ---- backward pass ------------------------------------------------------
 

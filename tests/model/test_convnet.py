@@ -143,17 +143,24 @@ def test_layers_are_the_flattened_feature_maps() -> None:
         ConvNet([16], hidden=8)
 
 
-def test_moved_frames_share_the_first_convolution_and_answer_as_if_moved_first() -> None:
+@pytest.mark.parametrize(
+    "moves",
+    [
+        [(0, 0), (2, -1), (-3, 3), (0, -2)],  # (0, 0) and (0, -2) share their second convolution, the others not
+        [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)],  # the default's five views: up with down, left with right
+        [(0, 0), (-2, 0), (2, 0), (0, -2), (0, 2)],  # all five share one
+    ],
+)
+def test_moved_frames_share_the_convolutions_and_answer_as_if_moved_first(moves: list[tuple[int, int]]) -> None:
     net = ConvNet([3, 4], hidden=8, seed=1)
     frames = np.zeros((2, 28, 28), dtype=np.float32)
     frames[:, 3:-3, 3:-3] = np.random.default_rng(0).random((2, 22, 22))  # a blank border 3 px wide
-    moves = [(0, 0), (2, -1), (-3, 3), (0, -2)]
     moved = np.zeros((len(moves), 2, 28, 28), dtype=np.float32)
     for view, (dy, dx) in zip(moved, moves):  # np.roll wraps around; the blank border makes it a plain move
         view[:] = np.roll(frames, (dy, dx), axis=(1, 2))
     expected = net.feedforward(moved.reshape(-1, 784))  # move by move, image by image
     got = net.feedforward_moved(frames.reshape(2, 784), moves)
-    assert got.shape == (8, 10)
+    assert got.shape == (2 * len(moves), 10)
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert not np.allclose(got[:2], got[2:4], atol=1e-3)  # the moves change the answer
     assert net.feedforward_moved(np.zeros((0, 784), np.float32), moves).shape == (0, 10)
