@@ -85,9 +85,10 @@ def view_outputs(network: Network | ConvNet, x: Array, shift: int) -> Array:
     A convnet shares its first convolution between the views, and its second between views that pool alike
     (``ConvNet.feedforward_moved``), when nothing inked moves out of the frame — the preprocessing leaves a margin
     of about 4 px; 159 of the canvas set's 16,446 drawings come within 1 px of an edge; the choice is per batch —
-    and answers the same (to the last bit on the canvas set and MNIST's test set). One drawing's five views: 0.50
-    instead of 0.65 ms with the first shared, one view 0.22 ms (medians of 5,000 runs); with the second shared
-    too, 0.27–0.29 instead of 0.45–0.47 ms per drawing in groups of 4 to 32 (0.33 instead of 0.38 ms alone).
+    and answers the same (to the last bit on the canvas set and MNIST's test set). On 2026-12-02 (medians of 5,000
+    runs), one drawing's five views took 0.50 ms with the first convolution shared, 0.65 ms without, and one view
+    0.22 ms. On 2026-12-03 (another machine, old and new code alternating), sharing the second as well: 0.33
+    instead of 0.38 ms for one drawing, 0.27–0.29 instead of 0.45–0.47 ms per drawing in groups of 4 to 32.
     """
     if shift and isinstance(network, ConvNet) and not border(x, shift).any():
         return network.feedforward_moved(x, MOVES[shift])

@@ -187,18 +187,31 @@ class ConvNet:
         margin = max(abs(step) for move in moves for step in move)
         z1 = self._first_convolution(self._input(x), margin)[1]  # (n, 28 + 2·margin, 28 + 2·margin, c1)
         # A frame moved down by dy holds at row r what the frame holds at r − dy: grid row r − dy + margin.
-        starts = [(margin - dy, margin - dx) for dy, dx in moves]  # each window's top-left corner in the grid
-        z2: dict[int, Array] = {}  # each move's second convolution (n, 10, 10, c2), by its index in moves
-        for parity in {(top % 2, left % 2) for top, left in starts}:
-            group = [i for i, (top, left) in enumerate(starts) if (top % 2, left % 2) == parity]
-            top, left = min(starts[i][0] for i in group), min(starts[i][1] for i in group)
-            bottom, right = max(starts[i][0] for i in group) + SIDE, max(starts[i][1] for i in group) + SIDE
-            shared = self._second_convolution(pool_relu(z1[:, top:bottom, left:right]))[1]  # (n, h, w, c2)
-            for i in group:  # each window's second convolution: CONV2_SIDE² positions of the shared one
-                row, col = (starts[i][0] - top) // 2, (starts[i][1] - left) // 2
-                z2[i] = shared[:, row : row + CONV2_SIDE, col : col + CONV2_SIDE]
-        _, _, out, _ = self._above_second_convolution(np.concatenate([z2[i] for i in range(len(moves))]), None)
+        corners = [(margin - dy, margin - dx) for dy, dx in moves]  # each window's top-left corner in the grid
+        z2 = self._second_convolutions(z1, corners)  # one (n, 10, 10, c2) per move
+        _, _, out, _ = self._above_second_convolution(np.concatenate(z2), None)
         return out
+
+    def _second_convolutions(self, z1: Array, corners: Sequence[tuple[int, int]]) -> list[Array]:
+        """The first convolution on a grid z1 (n, g, g, c1) → the second convolution (n, 10, 10, c2) of each 28×28
+        window of it whose top-left corner is in ``corners`` (row, column), as if each window were a frame.
+
+        The windows whose corners have the same parities (row and column, each even or odd) are computed together:
+        the region they cover then starts and ends on the same parity, so its 2×2 pooling cells are theirs, and each
+        window's pooled map and second convolution are windows of the region's, offset by half its corner's offset.
+        """
+        z2: dict[int, Array] = {}  # by the window's index in corners
+        for parity in {(row % 2, col % 2) for row, col in corners}:
+            group = [i for i, (row, col) in enumerate(corners) if (row % 2, col % 2) == parity]
+            first_row, first_col = min(corners[i][0] for i in group), min(corners[i][1] for i in group)
+            end_row, end_col = max(corners[i][0] for i in group) + SIDE, max(corners[i][1] for i in group) + SIDE
+            # (n, h, w, c1) with h = (end_row − first_row) / 2 and w = (end_col − first_col) / 2, whole numbers
+            region = pool_relu(z1[:, first_row:end_row, first_col:end_col])
+            shared = self._second_convolution(region)[1]  # (n, h − 4, w − 4, c2)
+            for i in group:
+                row, col = (corners[i][0] - first_row) // 2, (corners[i][1] - first_col) // 2  # exact: even offsets
+                z2[i] = shared[:, row : row + CONV2_SIDE, col : col + CONV2_SIDE]
+        return [z2[i] for i in range(len(corners))]
 
     def _input(self, x: Array) -> Array:
         a0 = np.asarray(x, dtype=self.dtype)

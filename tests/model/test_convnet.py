@@ -149,6 +149,7 @@ def test_layers_are_the_flattened_feature_maps() -> None:
         [(0, 0), (2, -1), (-3, 3), (0, -2)],  # (0, 0) and (0, -2) share their second convolution, the others not
         [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)],  # the default's five views: up with down, left with right
         [(0, 0), (-2, 0), (2, 0), (0, -2), (0, 2)],  # all five share one
+        [(1, 1), (-1, -1), (1, -1), (-1, 1)],  # one group, its windows in the corners of the region
     ],
 )
 def test_moved_frames_share_the_convolutions_and_answer_as_if_moved_first(moves: list[tuple[int, int]]) -> None:
@@ -164,3 +165,13 @@ def test_moved_frames_share_the_convolutions_and_answer_as_if_moved_first(moves:
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert not np.allclose(got[:2], got[2:4], atol=1e-3)  # the moves change the answer
     assert net.feedforward_moved(np.zeros((0, 784), np.float32), moves).shape == (0, 10)
+
+
+def test_a_single_move_and_repeated_moves_answer_as_the_moved_frames() -> None:
+    net = ConvNet([3, 4], hidden=8, seed=2)
+    frames = np.zeros((3, 28, 28), dtype=np.float32)
+    frames[:, 4:-4, 4:-4] = np.random.default_rng(1).random((3, 20, 20))
+    for moves in ([(0, 0)], [(2, 1)], [(1, 0), (1, 0), (0, 0)]):
+        moved = np.stack([np.roll(frames, move, axis=(1, 2)) for move in moves]).reshape(-1, 784)
+        got = net.feedforward_moved(frames.reshape(3, 784), moves)
+        np.testing.assert_allclose(got, net.feedforward(moved), atol=1e-6)
