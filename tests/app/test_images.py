@@ -171,13 +171,95 @@ def libspng(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.fixture
+def unfiltered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each canvas PNG during the test, whether ``unfiltered_rgba`` decoded it (zlib-ng; else libspng)."""
+    calls: list[bool] = []
+    decode = images.unfiltered_rgba
+
+    def watched(stream: bytes, width: int, height: int) -> np.ndarray | None:
+        pixels = decode(stream, width, height)
+        calls.append(pixels is not None)
+        return pixels
+
+    monkeypatch.setattr(images, "unfiltered_rgba", watched)
+    return calls
+
+
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
-def test_a_canvas_png_is_decoded_by_libspng_to_pillows_pixels(encoding: str, libspng: list[int]) -> None:
+def test_a_canvas_png_is_decoded_fast_to_pillows_pixels(
+    encoding: str, libspng: list[int], unfiltered: list[bool]
+) -> None:
     data = canvas_png(3, encoding=encoding)
     decoded = open_image(data)
-    assert libspng == [len(data)]
+    if encoding == "Firefox":  # no row filtered: inflated by zlib-ng, and the rows are the pixels
+        assert unfiltered == [True] and libspng == []
+    else:  # rows filtered Up (Chromium) or each its own way (Pillow): libspng
+        assert unfiltered == [False] and libspng == [len(data)]
     assert decoded.mode == "RGBA" and decoded.size == (280, 280)
     assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
+
+
+def rgba_png(pixels: np.ndarray, rows: bytes | None = None, stream: bytes | None = None) -> bytes:
+    """A PNG of (H, W, 4) uint8 pixels with no row filtered; or of the given rows (filter bytes included), or the
+    given compressed stream, under the pixels' header."""
+    height, width, _ = pixels.shape
+    stream = stream or zlib.compress(rows if rows is not None else unfiltered_rows(pixels))
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return png_of([(b"IHDR", header), (b"IDAT", stream), (b"IEND", b"")])
+
+
+def unfiltered_rows(pixels: np.ndarray) -> bytes:
+    """(H, W, 4) uint8 → the rows of a PNG with no row filtered: each a 0, then its pixels."""
+    return b"".join(b"\x00" + row.tobytes() for row in pixels)
+
+
+def canvas_pixels() -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(canvas_png(3))).convert("RGBA"))
+
+
+def test_a_png_unfiltered_but_for_one_row_is_decoded_by_libspng(libspng: list[int], unfiltered: list[bool]) -> None:
+    pixels = canvas_pixels()
+    rows = [b"\x00" + row.tobytes() for row in pixels]
+    row = pixels[140].astype(np.int16)
+    sub = (row - np.pad(row, ((1, 0), (0, 0)))[:-1]) % 256  # filter 1, "Sub": each byte less the byte 4 before it
+    rows[140] = b"\x01" + sub.astype(np.uint8).tobytes()
+    data = rgba_png(pixels, rows=b"".join(rows))
+    assert np.array_equal(np.asarray(open_image(data)), pixels)
+    assert unfiltered == [False] and libspng == [len(data)]
+
+
+def test_an_unfiltered_png_with_a_wrong_checksum_is_decoded_by_libspng(
+    libspng: list[int], unfiltered: list[bool]
+) -> None:
+    """zlib-ng checks the stream's Adler-32 and gives the file up; libspng, which checks no checksum, reads it. The
+    pixels are intact: the chunks' CRCs, right, say the file is as its encoder wrote it."""
+    pixels = canvas_pixels()
+    data = rgba_png(pixels, stream=zlib.compress(unfiltered_rows(pixels))[:-1] + b"?")
+    assert np.array_equal(np.asarray(open_image(data)), pixels)
+    assert unfiltered == [False] and libspng == [len(data)]
+
+
+UNFILTERED_BUT_WRONG: dict[str, Callable[[np.ndarray], bytes]] = {
+    "a row short": lambda pixels: rgba_png(pixels, rows=unfiltered_rows(pixels[:-1])),
+    "a row over": lambda pixels: rgba_png(pixels, rows=unfiltered_rows(pixels[[0, *range(len(pixels))]])),
+    "bytes after the stream": lambda pixels: rgba_png(pixels, stream=zlib.compress(unfiltered_rows(pixels)) + b"more"),
+    "a truncated stream": lambda pixels: rgba_png(pixels, stream=zlib.compress(unfiltered_rows(pixels))[:-20]),
+}
+
+
+@pytest.mark.parametrize("name", list(UNFILTERED_BUT_WRONG))
+def test_an_unfiltered_png_whose_stream_is_wrong_is_read_as_pillow_reads_it(name: str, unfiltered: list[bool]) -> None:
+    """Its chunks' CRCs are right (the fault was there before they were computed): zlib-ng must not answer for it."""
+    data = UNFILTERED_BUT_WRONG[name](canvas_pixels())
+    try:
+        expected = pillows_pixels(data)
+    except OSError:
+        with pytest.raises(InputError, match="The PNG image could not be decoded"):
+            open_image(data)
+    else:
+        assert np.array_equal(np.asarray(open_image(data)), expected)
+    assert unfiltered == [False]
 
 
 def test_the_largest_canvas_png_takes_libspng_and_so_do_uploads(client: TestClient, libspng: list[int]) -> None:
@@ -259,10 +341,13 @@ def test_a_png_is_turned_as_its_metadata_says(how: str, libspng: list[int]) -> N
     assert libspng == []
 
 
-def test_a_damaged_canvas_png_is_read_as_pillow_reads_it(libspng: list[int]) -> None:
+@pytest.mark.parametrize("encoding", ["Chromium", "Firefox"])
+def test_a_damaged_canvas_png_is_read_as_pillow_reads_it(
+    encoding: str, libspng: list[int], unfiltered: list[bool]
+) -> None:
     """libspng, as pyspng calls it, checks no checksum and would turn damaged pixel data into wrong pixels: the
     chunks' CRCs send a damaged file to Pillow, whose answer (an error, or what it reads) stays what it was."""
-    data = canvas_png(3)
+    data = canvas_png(3, encoding=encoding)
     idat = data.index(b"IDAT") + 4  # the first byte of the compressed pixels
     damaged_files = [data[: len(data) // 2]]
     for position in [*range(idat + 2, idat + 400, 7), data.index(b"IEND") - 5]:  # pixels, IDAT's CRC
@@ -279,7 +364,7 @@ def test_a_damaged_canvas_png_is_read_as_pillow_reads_it(libspng: list[int]) -> 
             refused += 1
         else:
             assert np.array_equal(np.asarray(open_image(damaged)), expected)
-    assert libspng == []
+    assert libspng == [] and unfiltered == []
     assert refused > len(damaged_files) / 2  # most damage is refused
 
 
