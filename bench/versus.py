@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench import loadgen, machine
-from bench.sample import data_url
+from bench.sample import ENCODING, ENCODINGS, data_url
 from bench.server import REPO, Server, serve, wait_idle
 
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--endpoints", default="healthz,predict", help="healthz, predict (default model), classic")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--encoding", choices=list(ENCODINGS), default=ENCODING, help="how the drawing's PNG is written")
     args = p.parse_args(argv)
     if not loadgen.have_wrk():
         print(loadgen.INSTALL_HINT, file=sys.stderr)
@@ -44,14 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     old.mkdir()
     archive = subprocess.run(["git", "archive", args.commit], cwd=REPO, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-    image = json.dumps({"image": data_url(3)})
-    bodies = {"predict": image, "classic": json.dumps({"image": data_url(3), "model": "classic"})}
+    drawing = data_url(3, encoding=args.encoding)
+    bodies = {"predict": json.dumps({"image": drawing}), "classic": json.dumps({"image": drawing, "model": "classic"})}
     for name, text in bodies.items():
         (work / f"{name}.json").write_text(text)
     targets = {"healthz": ("/healthz", None), **{n: ("/api/predict", work / f"{n}.json") for n in bodies}}
     sides = {f"A {args.commit}": (old, args.env_a), "B working tree": (REPO, args.env_b)}
     print("machine:")
-    print(machine.describe({f"side {name}": ", ".join(env) or "defaults" for name, (_, env) in sides.items()}))
+    described = {f"side {name}": ", ".join(env) or "defaults" for name, (_, env) in sides.items()}
+    print(machine.describe({**described, "drawing": f"280×280 PNG as {args.encoding} writes it"}))
     with ExitStack() as stack:
         servers = {name: stack.enter_context(serve(dict(e.split("=", 1) for e in env), repo=tree))
                    for name, (tree, env) in sides.items()}
