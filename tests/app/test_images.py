@@ -200,13 +200,16 @@ def test_a_canvas_png_is_decoded_fast_to_pillows_pixels(
     assert np.array_equal(np.asarray(decoded), pillows_pixels(data))
 
 
-def rgba_png(pixels: np.ndarray, rows: bytes | None = None, stream: bytes | None = None) -> bytes:
+def rgba_png(pixels: np.ndarray, rows: bytes | None = None, stream: bytes | None = None, idats: int = 1) -> bytes:
     """A PNG of (H, W, 4) uint8 pixels with no row filtered; or of the given rows (filter bytes included), or the
-    given compressed stream, under the pixels' header."""
+    given compressed stream, under the pixels' header; the stream cut into ``idats`` IDAT chunks."""
     height, width, _ = pixels.shape
-    stream = stream or zlib.compress(rows if rows is not None else unfiltered_rows(pixels))
+    if stream is None:
+        stream = zlib.compress(rows if rows is not None else unfiltered_rows(pixels))
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return png_of([(b"IHDR", header), (b"IDAT", stream), (b"IEND", b"")])
+    cuts = np.linspace(0, len(stream), idats + 1).astype(int)
+    parts = [(b"IDAT", stream[start:end]) for start, end in zip(cuts[:-1], cuts[1:])]
+    return png_of([(b"IHDR", header), *parts, (b"IEND", b"")])
 
 
 def unfiltered_rows(pixels: np.ndarray) -> bytes:
@@ -235,9 +238,48 @@ def test_an_unfiltered_png_with_a_wrong_checksum_is_decoded_by_libspng(
     """zlib-ng checks the stream's Adler-32 and gives the file up; libspng, which checks no checksum, reads it. The
     pixels are intact: the chunks' CRCs, right, say the file is as its encoder wrote it."""
     pixels = canvas_pixels()
-    data = rgba_png(pixels, stream=zlib.compress(unfiltered_rows(pixels))[:-1] + b"?")
+    stream = bytearray(zlib.compress(unfiltered_rows(pixels)))
+    stream[-1] ^= 1  # the Adler-32's last byte
+    data = rgba_png(pixels, stream=bytes(stream))
     assert np.array_equal(np.asarray(open_image(data)), pixels)
     assert unfiltered == [False] and libspng == [len(data)]
+
+
+UNFILTERED: dict[str, Callable[[], bytes]] = {
+    "a canvas wider than tall": lambda: rgba_png(canvas_pixels()[:200]),
+    "its stream in three IDATs": lambda: rgba_png(canvas_pixels(), idats=3),
+    "1×1": lambda: rgba_png(np.array([[[255, 255, 255, 128]]], np.uint8)),
+    "all transparent": lambda: rgba_png(np.zeros((280, 280, 4), np.uint8)),
+}
+
+
+@pytest.mark.parametrize("name", list(UNFILTERED))
+def test_unfiltered_pngs_are_inflated_by_zlib_ng_to_pillows_pixels(name: str, unfiltered: list[bool]) -> None:
+    data = UNFILTERED[name]()
+    assert np.array_equal(np.asarray(open_image(data)), pillows_pixels(data))
+    assert unfiltered == [True]
+
+
+def test_an_unfiltered_stream_is_taken_only_whole_and_checked() -> None:
+    pixels = canvas_pixels()[:100]
+    height, width, _ = pixels.shape
+    stream = zlib.compress(unfiltered_rows(pixels))
+    assert np.array_equal(images.unfiltered_rgba(stream, width, height), pixels)
+    assert images.unfiltered_rgba(stream[:-4], width, height) is None  # every pixel there, but not the Adler-32
+    assert images.unfiltered_rgba(stream, height, width) is None  # the stream holds other rows than these
+
+
+def test_a_png_whose_idats_are_apart_is_refused_as_pillow_refuses_it(unfiltered: list[bool]) -> None:
+    stream = zlib.compress(unfiltered_rows(canvas_pixels()))
+    data = with_chunk_before_idat(rgba_png(canvas_pixels(), stream=stream, idats=2), b"gAMA", b"\x00\x00\xb1\x8f")
+    ihdr, first_idat = 8 + 25, 8 + 25 + 16  # after IHDR, then after the inserted gAMA
+    second_idat = first_idat + 12 + struct.unpack_from(">I", data, first_idat)[0]
+    data = data[:ihdr] + data[first_idat:second_idat] + data[ihdr:first_idat] + data[second_idat:]  # IDAT gAMA IDAT
+    with pytest.raises(OSError):
+        pillows_pixels(data)
+    with pytest.raises(InputError, match="The PNG image could not be decoded"):
+        open_image(data)
+    assert unfiltered == []
 
 
 UNFILTERED_BUT_WRONG: dict[str, Callable[[np.ndarray], bytes]] = {
