@@ -208,17 +208,17 @@ def unfiltered_rgba(stream: bytes, width: int, height: int) -> np.ndarray | None
     280×280 drawing. (Pillow inflates with zlib-ng too, but a row at a time.) Other filters need a pass over the
     rows (NumPy's cumulative sum undoes Chromium's "Up" in 0.7 ms): libspng undoes them.
     """
-    row = 1 + 4 * width
-    inflater = zlib_ng.decompressobj()
+    row_bytes = 1 + 4 * width  # the filter type, then R, G, B, A of each pixel
     try:
         if zlib_ng.decompressobj().decompress(stream, 1) != b"\x00":  # the first row's filter: one byte to inflate
             return None
-        raw = inflater.decompress(stream, row * height + 1)  # never more than the image: no bomb
+        inflater = zlib_ng.decompressobj()
+        raw = inflater.decompress(stream, row_bytes * height + 1)  # never more than the image: no bomb
     except zlib_ng.error:  # a broken stream or a wrong checksum: libspng, then Pillow, say what is wrong
         return None
-    if len(raw) != row * height or not inflater.eof or inflater.unused_data:
+    if len(raw) != row_bytes * height or not inflater.eof or inflater.unused_data:
         return None
-    rows = np.frombuffer(raw, np.uint8).reshape(height, row)
+    rows = np.frombuffer(raw, np.uint8).reshape(height, row_bytes)
     if rows[:, 0].any():  # a filtered row after all
         return None
     return rows[:, 1:].reshape(height, width, 4)
