@@ -74,14 +74,19 @@ def canvas_png(digit: int = 3, side: int = SIDE, encoding: str = ENCODING) -> by
 def png_filtered(rgba: np.ndarray, row_filter: str, level: int) -> bytes:
     """(H, W, 4) uint8 → an 8-bit RGBA PNG with every row filtered alike ("none" or "up") and zlib at ``level``."""
     height, width, _ = rgba.shape
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, deflate, filtering 0, no interlace
+    compressed = zlib.compress(scanlines(rgba, row_filter), level)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", compressed) + _chunk(b"IEND", b"")
+
+
+def scanlines(rgba: np.ndarray, row_filter: str) -> bytes:
+    """(H, W, 4) uint8 → a PNG's rows before compression, every row filtered alike ("none" or "up")."""
+    height, width, _ = rgba.shape
     rows = rgba.reshape(height, width * 4)
     if row_filter == "up":  # each byte minus the byte above it, modulo 256 (uint8 arithmetic wraps)
         rows = np.diff(rows, axis=0, prepend=np.zeros((1, width * 4), np.uint8))
     filter_type = {"none": 0, "up": 2}[row_filter]  # each row starts with its filter's number
-    scanlines = np.hstack([np.full((height, 1), filter_type, np.uint8), rows]).tobytes()
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, deflate, filtering 0, no interlace
-    compressed = zlib.compress(scanlines, level)
-    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", compressed) + _chunk(b"IEND", b"")
+    return np.hstack([np.full((height, 1), filter_type, np.uint8), rows]).tobytes()
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

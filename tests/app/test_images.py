@@ -17,7 +17,7 @@ from app import images, inference
 from app.errors import InputError
 from app.images import SPNG_MAX_BYTES, SPNG_MAX_PIXELS, image_bytes, open_image
 from app.preprocess import WORK_SIDE, Prepared, preprocess
-from bench.sample import ENCODINGS, canvas_png
+from bench.sample import ENCODINGS, canvas_png, scanlines
 from tests.app.helpers import data_url, draw, encode
 from tests.app.hostile import PNG_SIGNATURE, chunk
 
@@ -205,16 +205,11 @@ def rgba_png(pixels: np.ndarray, rows: bytes | None = None, stream: bytes | None
     given compressed stream, under the pixels' header; the stream cut into ``idats`` IDAT chunks."""
     height, width, _ = pixels.shape
     if stream is None:
-        stream = zlib.compress(rows if rows is not None else unfiltered_rows(pixels))
+        stream = zlib.compress(rows if rows is not None else scanlines(pixels, "none"))
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
     cuts = np.linspace(0, len(stream), idats + 1).astype(int)
     parts = [(b"IDAT", stream[start:end]) for start, end in zip(cuts[:-1], cuts[1:])]
     return png_of([(b"IHDR", header), *parts, (b"IEND", b"")])
-
-
-def unfiltered_rows(pixels: np.ndarray) -> bytes:
-    """(H, W, 4) uint8 → the rows of a PNG with no row filtered: each a 0, then its pixels."""
-    return b"".join(b"\x00" + row.tobytes() for row in pixels)
 
 
 def canvas_pixels() -> np.ndarray:
@@ -238,7 +233,7 @@ def test_an_unfiltered_png_with_a_wrong_checksum_is_decoded_by_libspng(
     """zlib-ng checks the stream's Adler-32 and gives the file up; libspng, which checks no checksum, reads it. The
     pixels are intact: the chunks' CRCs, right, say the file is as its encoder wrote it."""
     pixels = canvas_pixels()
-    stream = bytearray(zlib.compress(unfiltered_rows(pixels)))
+    stream = bytearray(zlib.compress(scanlines(pixels, "none")))
     stream[-1] ^= 1  # the Adler-32's last byte
     data = rgba_png(pixels, stream=bytes(stream))
     assert np.array_equal(np.asarray(open_image(data)), pixels)
@@ -263,14 +258,14 @@ def test_unfiltered_pngs_are_inflated_by_zlib_ng_to_pillows_pixels(name: str, un
 def test_an_unfiltered_stream_is_taken_only_whole_and_checked() -> None:
     pixels = canvas_pixels()[:100]
     height, width, _ = pixels.shape
-    stream = zlib.compress(unfiltered_rows(pixels))
+    stream = zlib.compress(scanlines(pixels, "none"))
     assert np.array_equal(images.unfiltered_rgba(stream, width, height), pixels)
     assert images.unfiltered_rgba(stream[:-4], width, height) is None  # every pixel there, but not the Adler-32
     assert images.unfiltered_rgba(stream, height, width) is None  # the stream holds other rows than these
 
 
 def test_a_png_whose_idats_are_apart_is_refused_as_pillow_refuses_it(unfiltered: list[bool]) -> None:
-    stream = zlib.compress(unfiltered_rows(canvas_pixels()))
+    stream = zlib.compress(scanlines(canvas_pixels(), "none"))
     data = with_chunk_before_idat(rgba_png(canvas_pixels(), stream=stream, idats=2), b"gAMA", b"\x00\x00\xb1\x8f")
     ihdr, first_idat = 8 + 25, 8 + 25 + 16  # after IHDR, then after the inserted gAMA
     second_idat = first_idat + 12 + struct.unpack_from(">I", data, first_idat)[0]
@@ -283,10 +278,12 @@ def test_a_png_whose_idats_are_apart_is_refused_as_pillow_refuses_it(unfiltered:
 
 
 UNFILTERED_BUT_WRONG: dict[str, Callable[[np.ndarray], bytes]] = {
-    "a row short": lambda pixels: rgba_png(pixels, rows=unfiltered_rows(pixels[:-1])),
-    "a row over": lambda pixels: rgba_png(pixels, rows=unfiltered_rows(pixels[[0, *range(len(pixels))]])),
-    "bytes after the stream": lambda pixels: rgba_png(pixels, stream=zlib.compress(unfiltered_rows(pixels)) + b"more"),
-    "a truncated stream": lambda pixels: rgba_png(pixels, stream=zlib.compress(unfiltered_rows(pixels))[:-20]),
+    "a row short": lambda pixels: rgba_png(pixels, rows=scanlines(pixels[:-1], "none")),
+    "a row over": lambda pixels: rgba_png(pixels, rows=scanlines(pixels[[0, *range(len(pixels))]], "none")),
+    "bytes after the stream": lambda pixels: rgba_png(
+        pixels, stream=zlib.compress(scanlines(pixels, "none")) + b"more"
+    ),
+    "a truncated stream": lambda pixels: rgba_png(pixels, stream=zlib.compress(scanlines(pixels, "none"))[:-20]),
 }
 
 
