@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.images import image_bytes
-from bench.sample import PNG_SIGNATURE, canvas_png
+from app.images import canvas_png_stream, image_bytes
+from bench.sample import canvas_png
 
 pytestmark = pytest.mark.browser
 
@@ -317,21 +317,14 @@ def test_the_drawing_is_sent_at_280_pixels_whatever_the_screen(request, layout):
 
 
 def png_writing(data: bytes) -> tuple[frozenset[int], int]:
-    """How a PNG was written: the filter types of its rows, and zlib's level flag (0 for level 0-1, 1 for 2-5,
-    2 for 6, 3 for 7-9; RFC 1950's FLEVEL)."""
-    assert data[:8] == PNG_SIGNATURE
-    position, compressed, width, height = 8, b"", 0, 0
-    while position < len(data):
-        (length,), kind = struct.unpack(">I", data[position : position + 4]), data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        if kind == b"IDAT":
-            compressed += body
-        position += 12 + length
+    """How a canvas's PNG was written: the filter types of its rows, and zlib's level flag (0 for level 0-1, 1 for
+    2-5, 2 for 6, 3 for 7-9; RFC 1950's FLEVEL)."""
+    compressed = canvas_png_stream(data)
+    assert compressed is not None, "not an 8-bit RGBA PNG of a canvas's chunks, as app.images decodes fast"
+    width, height = struct.unpack(">II", data[16:24])  # IHDR's, the first chunk's, first fields
     scanlines = zlib.decompress(compressed)
-    stride = len(scanlines) // height
-    assert stride == 1 + 4 * width  # 8-bit RGBA
+    stride = 1 + 4 * width  # each row's filter type, then R, G, B, A of each pixel
+    assert len(scanlines) == stride * height
     return frozenset(scanlines[row * stride] for row in range(height)), compressed[1] >> 6
 
 
