@@ -188,11 +188,11 @@ class ConvNet:
         z1 = self._first_convolution(self._input(x), margin)[1]  # (n, 28 + 2·margin, 28 + 2·margin, c1)
         # A frame moved down by dy holds at row r what the frame holds at r − dy: grid row r − dy + margin.
         corners = [(margin - dy, margin - dx) for dy, dx in moves]  # each window's top-left corner in the grid
-        z2 = self._second_convolutions(z1, corners)  # one (n, 10, 10, c2) per move
+        z2 = self._windows_second_convolution(z1, corners)  # one (n, 10, 10, c2) per move
         _, _, out, _ = self._above_second_convolution(np.concatenate(z2), None)
         return out
 
-    def _second_convolutions(self, z1: Array, corners: Sequence[tuple[int, int]]) -> list[Array]:
+    def _windows_second_convolution(self, z1: Array, corners: Sequence[tuple[int, int]]) -> list[Array]:
         """The first convolution on a grid z1 (n, g, g, c1) → the second convolution (n, 10, 10, c2) of each 28×28
         window of it whose top-left corner is in ``corners`` (row, column), as if each window were a frame.
 
