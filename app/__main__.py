@@ -15,7 +15,8 @@ from app.settings import Settings, SettingsError
 from app.supervisor import Supervisor
 
 
-def main() -> int:
+def main(app_path: str = "app.main:app") -> int:
+    """Serve the app at ``app_path`` (``module:attribute``, as uvicorn takes it; bench.floor serves another)."""
     try:
         settings = Settings.from_env()
     except SettingsError as err:
@@ -27,7 +28,7 @@ def main() -> int:
     # it is not PID 1 of a container (which ignores it anyway): under systemd, tini, a shell, a test.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     config = uvicorn.Config(
-        "app.main:app",
+        app_path,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

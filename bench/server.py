@@ -70,11 +70,14 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(env: Mapping[str, str] | None = None, timeout: float = 60.0, repo: Path = REPO) -> Iterator[Server]:
+def serve(
+    env: Mapping[str, str] | None = None, timeout: float = 60.0, repo: Path = REPO, module: str = "app"
+) -> Iterator[Server]:
     """Run ``python -m app`` with the default settings plus ``env``; stop it (SIGTERM, by pid) afterwards.
 
-    ``repo`` is the checkout to run (another one compares versions). Its log goes to a temporary
-    file, as it would go to a file or a log driver in production.
+    ``repo`` is the checkout to run (another one compares versions); ``module`` another entry point that
+    serves as ``python -m app`` does (bench.floor's). Its log goes to a temporary file, as it would go to a
+    file or a log driver in production.
     """
     port = free_port()
     environ = {**os.environ, "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port), **(env or {})}
@@ -83,7 +86,7 @@ def serve(env: Mapping[str, str] | None = None, timeout: float = 60.0, repo: Pat
     log = Path(tempfile.mkstemp(prefix="digitpad-bench-", suffix=".log")[1])
     with log.open("wb") as sink:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "app"], cwd=repo, env=environ, stdout=sink, stderr=sink)
+        process = subprocess.Popen([sys.executable, "-m", module], cwd=repo, env=environ, stdout=sink, stderr=sink)
         try:
             while not healthy(url):
                 if process.poll() is not None or time.perf_counter() - started > timeout:
