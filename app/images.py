@@ -36,7 +36,7 @@ MAX_SIDE = 4096
 # (zlib level 6; 0.4 ms as Chromium writes it), one of 1024×1024 up to 7.5 ms, 2 MB of noise 11 ms. Larger PNGs
 # go to Pillow, so that the GIL is never held longer than the 5 ms Python itself lets a thread keep it.
 SPNG_MAX_PIXELS = 512 * 512
-SPNG_MAX_BYTES = 96 * 1024  # the lane's bound on a canvas drawing's file (app/inference.py)
+SPNG_MAX_BYTES = 96 * 1024  # any canvas drawing's file; its base64 is the lane's bound (app.inference.LANE_MAX_CHARS)
 # The chunks of a PNG that libspng decodes: what canvases write, and those that change no pixel Pillow reads. Any
 # other (text, XMP or EXIF, which may hold an orientation; an animation) sends the PNG to Pillow.
 CANVAS_CHUNKS = {b"IHDR", b"IDAT", b"IEND", b"sRGB", b"gAMA", b"pHYs"}

@@ -20,7 +20,7 @@ from anyio.lowlevel import RunVar
 from PIL import Image
 
 from app.errors import InputError
-from app.images import decode, image_bytes, open_image, read_header
+from app.images import SPNG_MAX_BYTES, decode, image_bytes, open_image, read_header
 from app.preprocess import WORK_SIDE, Prepared, from_pixels, preprocess
 from app.registry import LoadedModel, Registry
 from app.schemas import BatchRequest, BatchResponse, DrawingInput, PredictRequest, PredictResponse
@@ -31,8 +31,9 @@ DECIMALS = 6  # float32 carries about 7 significant digits; more would only bloa
 # 4096×4096 one (110 KB as a PNG) in 340 ms, which would stall every drawing in the lane.
 LANE_MAX_PIXELS = 1024 * 1024
 # An image's base64 and header are read on the event loop to choose its thread only up to this many
-# characters (96 KiB of file: any canvas drawing); longer ones go to the pool and are read there.
-LANE_MAX_CHARS = 128 * 1024
+# characters, the base64 of the largest file taken for a canvas's PNG (96 KiB: 128 Ki characters); longer
+# ones go to the pool and are read there.
+LANE_MAX_CHARS = SPNG_MAX_BYTES // 3 * 4
 MAX_GROUP = 32  # drawings answered together at most: beyond, the network's cost per drawing hardly falls
 T = TypeVar("T")
 
