@@ -1,4 +1,4 @@
-"""Start the service as `python -m app` on a free loopback port, wait until healthy, measure its memory."""
+"""Start the service (`python -m app`) on a free loopback port, wait until healthy, measure its memory."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def healthy(url: str) -> bool:
 def serve(
     env: Mapping[str, str] | None = None, timeout: float = 60.0, repo: Path = REPO, module: str = "app"
 ) -> Iterator[Server]:
-    """Run ``python -m app`` with the default settings plus ``env``; stop it (SIGTERM, by pid) afterwards.
+    """Run ``python -m <module>`` with the default settings plus ``env``; stop it (SIGTERM, by pid) afterwards.
 
     ``repo`` is the checkout to run (another one compares versions); ``module`` another entry point that
     serves as ``python -m app`` does (bench.floor's). Its log goes to a temporary file, as it would go to a
