@@ -76,7 +76,7 @@ def png_filtered(rgba: np.ndarray, row_filter: str, level: int) -> bytes:
     height, width, _ = rgba.shape
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, deflate, filtering 0, no interlace
     compressed = zlib.compress(scanlines(rgba, row_filter), level)
-    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", compressed) + _chunk(b"IEND", b"")
+    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", compressed) + png_chunk(b"IEND", b"")
 
 
 def scanlines(rgba: np.ndarray, row_filter: str) -> bytes:
@@ -89,8 +89,10 @@ def scanlines(rgba: np.ndarray, row_filter: str) -> bytes:
     return np.hstack([np.full((height, 1), filter_type, np.uint8), rows]).tobytes()
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def png_chunk(kind: bytes, data: bytes, crc: int | None = None) -> bytes:
+    """One PNG chunk: length, type, data, CRC (the right one unless ``crc`` is given: the tests write wrong ones)."""
+    checksum = zlib.crc32(kind + data) if crc is None else crc
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", checksum)
 
 
 def data_url(digit: int = 3, side: int = SIDE, encoding: str = ENCODING) -> str:

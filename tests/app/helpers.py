@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
+from bench.sample import PNG_SIGNATURE, png_chunk
 from model.network import Network
 from model.weights import save
 
@@ -73,12 +74,9 @@ def png_header_only(width: int, height: int, rows: int = 4) -> bytes:
     """A tiny, valid-looking greyscale PNG whose header claims ``width``×``height`` (a decompression bomb's
     header), with the compressed data of only its first ``rows`` rows."""
 
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * ((width + 1) * rows), 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return PNG_SIGNATURE + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
 def centre_of_mass(frame: np.ndarray) -> tuple[float, float]:

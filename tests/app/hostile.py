@@ -16,6 +16,7 @@ from typing import Any
 
 from PIL import Image
 
+from bench.sample import PNG_SIGNATURE, png_chunk
 from tests.app.helpers import data_url, draw, encode, png_header_only
 
 LIMIT = 2 * 1024 * 1024  # the body limit the server under test runs with (the default)
@@ -49,21 +50,12 @@ def raw_json(name: str, content: bytes, status: int, path: str = "/api/predict")
 # ---- image files ------------------------------------------------------------------------------
 
 
-def chunk(kind: bytes, payload: bytes, crc: int | None = None) -> bytes:
-    """One PNG chunk: length, type, data, CRC (the right one unless ``crc`` is given)."""
-    checksum = zlib.crc32(kind + payload) if crc is None else crc
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", checksum)
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
 def png(width: int, height: int, *extra: bytes, idat: bytes | None = None, ihdr_crc: int | None = None) -> bytes:
     """A greyscale PNG of ``width``×``height`` with ``extra`` chunks before its image data."""
-    ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0), ihdr_crc)
+    ihdr = png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0), ihdr_crc)
     if idat is None:
         idat = zlib.compress((b"\x00" + b"\xff" * width) * height)  # every row: filter byte 0, then white
-    return PNG_SIGNATURE + ihdr + b"".join(extra) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return PNG_SIGNATURE + ihdr + b"".join(extra) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
 def ztxt_bomb() -> bytes:
@@ -71,13 +63,13 @@ def ztxt_bomb() -> bytes:
     text = zlib.compressobj(9)
     block = bytes(1 << 20)
     compressed = b"".join(text.compress(block) for _ in range(64)) + text.flush()
-    return png(28, 28, chunk(b"zTXt", b"comment\x00\x00" + compressed))
+    return png(28, 28, png_chunk(b"zTXt", b"comment\x00\x00" + compressed))
 
 
 def many_ztxt_chunks(count: int = 80) -> bytes:
     """``count`` zTXt chunks of 1 MB each when inflated, 1 KB each as sent: 80 KB of PNG, 80 MB of text."""
     compressed = zlib.compress(bytes(1 << 20), 9)
-    return png(28, 28, *(chunk(b"zTXt", b"comment\x00\x00" + compressed) for _ in range(count)))
+    return png(28, 28, *(png_chunk(b"zTXt", b"comment\x00\x00" + compressed) for _ in range(count)))
 
 
 def gif_header(width: int, height: int) -> bytes:
@@ -137,7 +129,8 @@ def image_cases() -> list[Case]:
         # Malformed PNG chunks.
         upload("png-bad-ihdr-crc", png(28, 28, ihdr_crc=0), 422),
         upload("png-chunk-claims-2GB", good[:ihdr_end] + struct.pack(">I", 0x7FFFFFFF) + b"IDAT" + b"\x00" * 64, 422),
-        upload("png-no-ihdr", PNG_SIGNATURE + chunk(b"IDAT", zlib.compress(b"\x00" * 29)) + chunk(b"IEND", b""), 422),
+        upload("png-no-ihdr", PNG_SIGNATURE + png_chunk(b"IDAT", zlib.compress(b"\x00" * 29)) + png_chunk(b"IEND", b""),
+               422),
         upload("png-garbage-idat", png(256, 256, idat=bytes(range(256)) * 64), 422),
         upload("png-truncated-4096", png(4096, 4096)[:5000], 422),
         upload("png-ztxt-bomb", ztxt_bomb(), 422),

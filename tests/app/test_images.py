@@ -17,9 +17,8 @@ from app import images, inference
 from app.errors import InputError
 from app.images import SPNG_MAX_BYTES, SPNG_MAX_PIXELS, image_bytes, open_image
 from app.preprocess import WORK_SIDE, Prepared, preprocess
-from bench.sample import ENCODINGS, canvas_png, scanlines
+from bench.sample import ENCODINGS, PNG_SIGNATURE, canvas_png, png_chunk, scanlines
 from tests.app.helpers import data_url, draw, encode
-from tests.app.hostile import PNG_SIGNATURE, chunk
 
 
 def seven(mode: str = "L", **kw: object) -> Image.Image:
@@ -309,7 +308,7 @@ def test_the_largest_canvas_png_takes_libspng_and_so_do_uploads(client: TestClie
 
 
 def png_of(chunks: list[tuple[bytes, bytes]]) -> bytes:
-    return PNG_SIGNATURE + b"".join(chunk(kind, payload) for kind, payload in chunks)
+    return PNG_SIGNATURE + b"".join(png_chunk(kind, payload) for kind, payload in chunks)
 
 
 def sixteen_bit_rgba_png() -> bytes:
@@ -322,7 +321,7 @@ def sixteen_bit_rgba_png() -> bytes:
 def with_chunk_before_idat(data: bytes, kind: bytes, payload: bytes) -> bytes:
     """A PNG of one IDAT with another chunk inserted after IHDR."""
     ihdr_end = 8 + 12 + 13
-    return data[:ihdr_end] + chunk(kind, payload) + data[ihdr_end:]
+    return data[:ihdr_end] + png_chunk(kind, payload) + data[ihdr_end:]
 
 
 def turned_by(how: str) -> bytes:
