@@ -9,7 +9,7 @@ and ``python -m bench.floor_app``, the same service whose lane skips decoding, p
 ``--rounds`` times, and the medians are printed with each server's CPU time per request. Then what issue 7's
 target measures, predict's requests/s over healthz's, for both: the floor's is the most that making decoding,
 preprocessing and the networks cost nothing could give, and the CPU per prediction is split into a health
-check's, the web stack's share beyond it, and the work.
+check's, the web stack's share beyond it, and the rest: the work the floor skips.
 """
 
 from __future__ import annotations

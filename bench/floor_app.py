@@ -8,8 +8,9 @@ answer's validation and serialisation, and the request log. Only the lane thread
 decoding and preprocessing the drawing, ``prepare_one`` gives the sample drawing's ready vector; instead of
 running the network and building the answer, ``predict_each_model`` gives each model's answer to the sample,
 computed at its first request in each worker. What this server's POST /api/predict costs is the floor below which
-no change to those steps can bring a prediction. (Only that request is faithful: a batch, or a drawing too large
-for the lane, is still decoded and preprocessed, and then answered with the sample's answer.)
+no change to those steps can bring a prediction. (Only that request is faithful: a batch is still decoded and
+preprocessed, then answered with the sample's answers; a drawing too large for the lane skips the decode, not the
+network.)
 
 Unlike ``python -m app``'s, this process also builds the app (uvicorn's workers import ``bench.floor_app:app``),
 so its memory is not the service's; a bad setting stops it with a traceback rather than a message.
