@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -25,6 +24,7 @@ from pathlib import Path
 from bench import loadgen, machine
 from bench.sample import data_url
 from bench.server import serve
+from bench.service import medians
 from bench.versus import measure
 
 SERVERS = {"service": "app", "floor": "bench.floor_app"}  # name → the module `python -m` runs
@@ -60,18 +60,16 @@ def main(argv: list[str] | None = None) -> int:
                     runs[key].append(
                         measure(servers[name], list(servers.values()), path, payload, connections, args.seconds)
                     )
-            m = {key: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms")}
-                 for key, results in runs.items()}
+            m = {key: medians(results) for key, results in runs.items()}
             for (name, endpoint), figures in m.items():
-                errors = sum(r["errors"] for r in runs[name, endpoint])
                 print(f"{name:<8} {endpoint:<8} {connections:>5} {figures['rps']:>7.0f} {figures['p50_ms']:>8.2f} "
-                      f"{figures['p99_ms']:>8.2f} {figures['cpu_ms']:>17.3f} {errors:>6}")
+                      f"{figures['p99_ms']:>8.2f} {figures['cpu_ms']:>17.3f} {figures['errors']:>6}")
             print_split(connections, m)
     print(f"\nload average at the end: {machine.load_average()}")
     return 0
 
 
-def print_split(connections: int, m: dict[tuple[str, str], dict[str, float]]) -> None:
+def print_split(connections: int, m: dict[tuple[str, str], dict]) -> None:
     """predict ÷ healthz requests/s for both servers, and where a prediction's CPU time goes."""
     ratio = {name: m[name, "predict"]["rps"] / m[name, "healthz"]["rps"] for name in SERVERS}
     # The floor's own health check: the same process, measured in the same rounds, as the web stack's share.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 from bench import loadgen, machine
 from bench.sample import ENCODING, ENCODINGS, data_url
 from bench.server import REPO, Server, serve, wait_idle
+from bench.service import medians
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,10 +73,9 @@ def main(argv: list[str] | None = None) -> int:
                             measure(servers[name], list(servers.values()), path, body, connections, args.seconds)
                         )
                 for name, results in runs.items():
-                    m = {k: statistics.median(r[k] for r in results) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms")}
-                    errors = sum(r["errors"] for r in results)
+                    m = medians(results)
                     print(f"{endpoint:<8} {connections:>5} {name:<22} {m['rps']:>7.0f} {m['p50_ms']:>8.2f} "
-                          f"{m['p99_ms']:>8.2f} {m['cpu_ms']:>17.3f} {errors:>6}")
+                          f"{m['p99_ms']:>8.2f} {m['cpu_ms']:>17.3f} {m['errors']:>6}")
     print(f"\nload average at the end: {machine.load_average()}")
     return 0
 
